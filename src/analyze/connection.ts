@@ -1,0 +1,191 @@
+/**
+ * Per-connection and per-direction state. A {@link Flow} is one direction (what one endpoint
+ * sends); a {@link Connection} is the pair, keyed by its 4-tuple in a table that hashes numbers,
+ * so finding a packet's connection allocates nothing.
+ */
+import { TcpPacket } from '../capture/tcp-packet.js';
+import { EndpointState, type ZeekState } from './endpoint-state.js';
+import { FLAG_CATALOGUE } from './flags.js';
+import type { AckUnsentFinding, Finding, FindingKind } from './findings.js';
+
+/** One direction of a connection: what its sender has sent and acknowledged. */
+export class Flow {
+  // --- tshark's per-direction analysis state (tcp_analyze_seq_flow_info_t); 0 means "unknown" as in tshark ---
+  nextseq = 0;
+  maxseqtobeacked = 0;
+  nextseqtime = 0;
+  nextseqframe = 0;
+  lastack = 0;
+  lastacktime = 0;
+  /** Raw window last advertised; tshark starts it at 0xFFFFFFFF ("not seen"). */
+  window = 0xffffffff;
+  /** Window-scale shift: -1 unknown, -2 known not to be used. */
+  winScale = -1;
+  dupacknum = 0;
+  lastnondupack = 0;
+  lastsegmentflags = 0;
+  /** True from this side's SYN until its first non-SYN ACK (its last window came from a SYN: unscaled). */
+  isFirstAck = false;
+  baseSeq = 0;
+  baseSet = false;
+
+  // --- ackscope's own view ---
+  /** Anything seen from this side yet. */
+  seen = false;
+  /** Next sequence number after everything this side has sent (data, SYN and FIN count). Valid once `seen`. */
+  sndNxt = 0;
+  /** End of the highest data byte sent (FIN not counted). */
+  dataEnd = 0;
+  /** Highest ACK this side sent, an ACK beyond the peer's data counting as acknowledging what was sent. */
+  ackHigh = 0;
+  ackHighSet = false;
+  sawSyn = false;
+  finSent = false;
+  /** Raw sequence number of this side's FIN. */
+  finSeq = 0;
+  finFrame = 0;
+  finTime = 0;
+  rstSent = false;
+  rstTime = 0;
+  rstFrame = 0;
+  packets = 0;
+  /** Payload bytes, retransmissions included. */
+  bytes = 0;
+  /** Frame bytes on the wire. */
+  wireBytes = 0;
+  /** Payload bytes sent after the peer's FIN (the peer had half-closed and this side kept sending). */
+  bytesAfterPeerFin = 0;
+  /** The last ACK-beyond-data this side sent, waiting for the peer's answer. */
+  badAck: AckUnsentFinding | null = null;
+  readonly ep = new EndpointState();
+  zeek: ZeekState = 'INACTIVE';
+}
+
+export class Connection {
+  stream = 0;
+  ipVersion: 4 | 6 = 4;
+  /** Endpoint A is the sender of the first packet seen; B the receiver. flows[0] is A's direction. */
+  a4 = 0;
+  b4 = 0;
+  a6: Uint32Array | null = null;
+  b6: Uint32Array | null = null;
+  pa = 0;
+  pb = 0;
+  readonly flows: readonly [Flow, Flow] = [new Flow(), new Flow()];
+  /** Index into flows of the client: the SYN sender, or the first sender when no SYN was seen. */
+  client: 0 | 1 = 0;
+  /** Initial RTT (most recent pure SYN to the first non-SYN ACK after it); -1 until known. */
+  irtt = -1;
+  tsMruSyn = -1;
+  firstTime = 0;
+  lastTime = 0;
+  firstFrame = 0;
+  lastFrame = 0;
+  readonly flagCounts = new Uint32Array(FLAG_CATALOGUE.length);
+  readonly findingCounts: Partial<Record<FindingKind, number>> = {};
+  /** The first findings, kept for the summary (bounded). */
+  readonly findings: Finding[] = [];
+  /** Zeek-style history letters, each recorded once (upper case = client). */
+  history = '';
+  /** Capture time the connection was seen to close (RST, or both FINs acknowledged); -1 while open. */
+  closedAt = -1;
+  /** The 4-tuple hash, kept for removal. */
+  hash = 0;
+  /** Next connection in the same hash bucket. */
+  hashNext: Connection | null = null;
+  /** Set once summarised and dropped from the table. */
+  finished = false;
+
+  constructor(p: TcpPacket, stream: number, time: number) {
+    this.stream = stream;
+    this.ipVersion = p.ipVersion;
+    if (p.ipVersion === 4) {
+      this.a4 = p.src4;
+      this.b4 = p.dst4;
+    } else {
+      this.a6 = Uint32Array.from(p.src6);
+      this.b6 = Uint32Array.from(p.dst6);
+    }
+    this.pa = p.sport;
+    this.pb = p.dport;
+    this.firstTime = time;
+    this.lastTime = time;
+    this.firstFrame = p.frame;
+  }
+
+  /** 0 when the packet goes A→B, 1 when B→A, -1 when it is not this connection's. */
+  directionOf(p: TcpPacket): 0 | 1 | -1 {
+    if (p.ipVersion !== this.ipVersion) return -1;
+    if (p.ipVersion === 4) {
+      if (p.sport === this.pa && p.dport === this.pb && p.src4 === this.a4 && p.dst4 === this.b4) return 0;
+      if (p.sport === this.pb && p.dport === this.pa && p.src4 === this.b4 && p.dst4 === this.a4) return 1;
+      return -1;
+    }
+    if (p.sport === this.pa && p.dport === this.pb && eq6(p.src6, this.a6!) && eq6(p.dst6, this.b6!)) return 0;
+    if (p.sport === this.pb && p.dport === this.pa && eq6(p.src6, this.b6!) && eq6(p.dst6, this.a6!)) return 1;
+    return -1;
+  }
+}
+
+function eq6(x: Uint32Array, y: Uint32Array): boolean {
+  return x[0] === y[0] && x[1] === y[1] && x[2] === y[2] && x[3] === y[3];
+}
+
+function mix(a: number, port: number): number {
+  let h = Math.imul(a ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  return Math.imul(h, 0xc2b2ae35);
+}
+
+/** A hash of the 4-tuple that is the same in both directions. */
+export function tupleHash(p: TcpPacket): number {
+  let s: number;
+  let d: number;
+  if (p.ipVersion === 4) {
+    s = p.src4;
+    d = p.dst4;
+  } else {
+    const a = p.src6;
+    const b = p.dst6;
+    s = (a[0]! ^ Math.imul(a[1]!, 31) ^ Math.imul(a[2]!, 961) ^ Math.imul(a[3]!, 29791)) | 0;
+    d = (b[0]! ^ Math.imul(b[1]!, 31) ^ Math.imul(b[2]!, 961) ^ Math.imul(b[3]!, 29791)) | 0;
+  }
+  return (mix(s, p.sport) ^ mix(d, p.dport)) & 0x3fffffff;
+}
+
+/** Open connections by 4-tuple. Memory is proportional to the connections in it, nothing else. */
+export class ConnectionTable {
+  private readonly buckets = new Map<number, Connection>();
+  size = 0;
+
+  /** The connection this packet belongs to and the packet's direction in it, or null. */
+  find(p: TcpPacket, h: number): Connection | null {
+    for (let c = this.buckets.get(h) ?? null; c !== null; c = c.hashNext) {
+      if (c.directionOf(p) !== -1) return c;
+    }
+    return null;
+  }
+
+  add(c: Connection, h: number): void {
+    c.hashNext = this.buckets.get(h) ?? null;
+    this.buckets.set(h, c);
+    this.size++;
+  }
+
+  forEach(fn: (c: Connection) => void): void {
+    for (const head of this.buckets.values()) for (let c: Connection | null = head; c !== null; c = c.hashNext) fn(c);
+  }
+
+  remove(c: Connection, h: number): void {
+    let prev: Connection | null = null;
+    for (let x = this.buckets.get(h) ?? null; x !== null; prev = x, x = x.hashNext) {
+      if (x !== c) continue;
+      if (prev) prev.hashNext = x.hashNext;
+      else if (x.hashNext) this.buckets.set(h, x.hashNext);
+      else this.buckets.delete(h);
+      x.hashNext = null;
+      this.size--;
+      return;
+    }
+  }
+}
