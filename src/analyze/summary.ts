@@ -1,0 +1,185 @@
+/**
+ * The summary of one connection when it ends: who talked, how much, how it closed (in words and
+ * as Zeek's conn_state code), what was flagged, and a one-line verdict.
+ */
+import { formatIPv4, formatIPv6 } from '../capture/addr.js';
+import type { Connection, Flow } from './connection.js';
+import type { TcpState, ZeekState } from './endpoint-state.js';
+import { FLAG_CATALOGUE, type AFlagName } from './flags.js';
+import type { AckUnsentFinding, Finding, FindingKind, RstAfterFinFinding, Side } from './findings.js';
+
+export interface EndpointSummary {
+  addr: string;
+  port: number;
+  packets: number;
+  /** Payload bytes (retransmissions included). */
+  bytes: number;
+  /** Frame bytes. */
+  wireBytes: number;
+  state: TcpState;
+  finFrame: number | null;
+  rstFrame: number | null;
+}
+
+export type Health = 'ok' | 'degraded' | 'broken' | 'incomplete';
+
+export interface ConnectionSummary {
+  type: 'connection';
+  stream: number;
+  client: EndpointSummary;
+  server: EndpointSummary;
+  /** Seconds since the first frame of the capture. */
+  start: number;
+  duration: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** Initial round-trip time in seconds, or null when no handshake was seen. */
+  irtt: number | null;
+  /** Zeek's conn_state code. */
+  connState: ZeekConnState;
+  /** Zeek-style history: S SYN, H SYN-ACK, A ACK, D data, F FIN, R RST; upper case for the client. */
+  history: string;
+  /** How the connection ended, in words. */
+  closed: string;
+  analysis: Partial<Record<AFlagName, number>>;
+  findings: Partial<Record<FindingKind, number>>;
+  health: Health;
+  verdict: string;
+  /** The first findings in full (bounded); not printed in JSON connection records. */
+  details: readonly Finding[];
+}
+
+export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+
+/** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on our observer states. */
+export function zeekConnState(orig: ZeekState, resp: ZeekState, origBytes: number, respBytes: number, history: string): ZeekConnState {
+  const oInactive = orig === 'INACTIVE' || orig === 'PARTIAL';
+  const rInactive = resp === 'INACTIVE' || resp === 'PARTIAL';
+  if (resp === 'RESET') {
+    if (orig === 'SYN_SENT' || orig === 'SYN_ACK_SENT' || (orig === 'RESET' && origBytes === 0 && respBytes === 0)) return 'REJ';
+    return oInactive ? 'RSTRH' : 'RSTR';
+  }
+  if (orig === 'RESET') {
+    if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(history) ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (resp === 'CLOSED' && orig === 'CLOSED') return 'SF';
+  if (orig === 'CLOSED') return rInactive ? 'SH' : 'S2';
+  if (resp === 'CLOSED') return oInactive ? 'SHR' : 'S3';
+  if (orig === 'SYN_SENT' && resp === 'INACTIVE') return 'S0';
+  if (orig === 'ESTABLISHED' && resp === 'ESTABLISHED') return 'S1';
+  return 'OTH';
+}
+
+const fmtT = (t: number): string => `${t.toFixed(3)} s`;
+const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+function endpoint(c: Connection, idx: 0 | 1): EndpointSummary {
+  const f = c.flows[idx];
+  const isA = idx === 0;
+  return {
+    addr: c.ipVersion === 4 ? formatIPv4(isA ? c.a4 : c.b4) : formatIPv6((isA ? c.a6 : c.b6)!),
+    port: isA ? c.pa : c.pb,
+    packets: f.packets,
+    bytes: f.bytes,
+    wireBytes: f.wireBytes,
+    state: f.ep.state,
+    finFrame: f.finSent ? f.finFrame : null,
+    rstFrame: f.rstSent ? f.rstFrame : null,
+  };
+}
+
+/** "client half-closed at 0.002 s, server kept sending, client reset at 2.206 s with 5 server bytes unacknowledged" */
+export function closeStory(c: Connection): string {
+  const cl = c.flows[c.client];
+  const sv = c.flows[c.client ^ 1]!;
+  const who = (f: Flow): Side => (f === cl ? 'client' : 'server');
+  const other = (f: Flow): Flow => (f === cl ? sv : cl);
+  const parts: string[] = [];
+  if (!cl.finSent && !sv.finSent && !cl.rstSent && !sv.rstSent) {
+    if (!sv.seen) return 'no answer from the server';
+    return 'still open at the end of the capture';
+  }
+  const fins = [cl, sv].filter((f) => f.finSent).sort((a, b) => a.finTime - b.finTime);
+  const first = fins[0];
+  if (first) {
+    const peer = other(first);
+    const bothFin = fins.length === 2;
+    parts.push(`${who(first)} ${bothFin || peer.rstSent || first.rstSent ? 'half-closed' : 'half-closed'} at ${fmtT(first.finTime)}`);
+    if (peer.bytesAfterPeerFin > 0) parts.push(`${who(peer)} kept sending (${plural(peer.bytesAfterPeerFin, 'byte')})`);
+    const second = fins[1];
+    if (second) parts.push(`${who(second)} closed at ${fmtT(second.finTime)}`);
+  }
+  const rst = [cl, sv].filter((f) => f.rstSent).sort((a, b) => a.rstTime - b.rstTime)[0];
+  if (rst) {
+    const raf = c.findings.find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin' && f.frame === rst.rstFrame);
+    const lost = raf && raf.unackedBytes > 0 ? ` with ${raf.unackedBytes} ${who(other(rst))} bytes unacknowledged` : '';
+    parts.push(`${who(rst)} reset at ${fmtT(rst.rstTime)}${lost}`);
+  } else if (fins.length === 2) {
+    parts.push(cl.ep.state === 'CLOSED' || cl.ep.state === 'TIME-WAIT' ? 'closed cleanly' : 'last FIN not acknowledged in the capture');
+  }
+  return parts.join(', ');
+}
+
+function verdictOf(c: Connection, counts: Partial<Record<AFlagName, number>>): { health: Health; verdict: string } {
+  const bad = c.findings.find((f): f is AckUnsentFinding => f.kind === 'ack_unsent' && f.verdict === 'broken_peer');
+  const raf = c.findings.find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin');
+  const lost = raf && raf.unackedBytes > 0 ? `; ${plural(raf.unackedBytes, 'byte')} from the ${raf.resetBy === 'client' ? 'server' : 'client'} lost` : '';
+  if (bad) {
+    const peer = bad.by === 'client' ? 'server' : 'client';
+    const sig = bad.afterOwnFin && bad.beyond === 1 ? ' (after its own FIN, off by one: a NAT/proxy mishandling half-close, as VirtualBox NAT port forwarding does)' : '';
+    return {
+      health: 'broken',
+      verdict: `BROKEN: the ${bad.by} acknowledged ${plural(bad.beyond, 'byte')} the ${peer} never sent (frame ${bad.frame})${sig}; the ${peer} rejected it${lost}`,
+    };
+  }
+  if (raf) {
+    return {
+      health: raf.unackedBytes > 0 ? 'broken' : 'degraded',
+      verdict: `${raf.unackedBytes > 0 ? 'BROKEN' : 'RESET'}: the ${raf.resetBy} reset the connection after a half-close${lost}`,
+    };
+  }
+  const retrans = (counts.retransmission ?? 0) + (counts.fast_retransmission ?? 0) + (counts.spurious_retransmission ?? 0);
+  const problems: string[] = [];
+  if (retrans) problems.push(plural(retrans, 'retransmission'));
+  if (counts.duplicate_ack) problems.push(plural(counts.duplicate_ack, 'duplicate ACK'));
+  if (counts.out_of_order) problems.push(`${counts.out_of_order} out-of-order`);
+  if (counts.lost_segment) problems.push(`${counts.lost_segment} not captured`);
+  if (counts.zero_window) problems.push(plural(counts.zero_window, 'zero window'));
+  const anyFin = c.flows[0].finSent || c.flows[1].finSent;
+  const anyRst = c.flows[0].rstSent || c.flows[1].rstSent;
+  if (problems.length) return { health: 'degraded', verdict: `DEGRADED: ${problems.join(', ')}` };
+  if (anyRst) return { health: 'degraded', verdict: 'RESET: the connection was reset' };
+  if (!anyFin) return { health: 'incomplete', verdict: 'OPEN: no close seen in the capture' };
+  return { health: 'ok', verdict: 'OK: no acknowledgement problems' };
+}
+
+export function summarize(c: Connection): ConnectionSummary {
+  const analysis: Partial<Record<AFlagName, number>> = {};
+  FLAG_CATALOGUE.forEach((f, i) => {
+    const n = c.flagCounts[i]!;
+    if (n) analysis[f.name] = n;
+  });
+  const cl = c.flows[c.client];
+  const sv = c.flows[c.client ^ 1]!;
+  const { health, verdict } = verdictOf(c, analysis);
+  return {
+    type: 'connection',
+    stream: c.stream,
+    client: endpoint(c, c.client),
+    server: endpoint(c, (c.client ^ 1) as 0 | 1),
+    start: c.firstTime,
+    duration: c.lastTime - c.firstTime,
+    firstFrame: c.firstFrame,
+    lastFrame: c.lastFrame,
+    irtt: c.irtt >= 0 ? c.irtt : null,
+    connState: zeekConnState(cl.zeek, sv.zeek, cl.bytes, sv.bytes, c.history),
+    history: c.history,
+    closed: closeStory(c),
+    analysis,
+    findings: { ...c.findingCounts },
+    health,
+    verdict,
+    details: c.findings,
+  };
+}

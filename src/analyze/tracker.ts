@@ -1,0 +1,326 @@
+/**
+ * The TCP tracker: gives each decoded segment its connection, stream index, relative numbers,
+ * scaled window, tshark-compatible flags, ackscope's findings and both endpoints' states.
+ *
+ * Lifecycle:
+ *   1. `new Tracker(options, onConnectionEnd)`.
+ *   2. `process(pkt, bytes, time)` for every TCP segment, in capture order. The returned
+ *      {@link PacketResult} is reused: valid until the next call.
+ *   3. `finish()` once: every connection still open is summarised.
+ * A connection is summarised and its state dropped `closeLinger` seconds (capture time) after it
+ * closed (RST, or both FINs acknowledged) and went quiet, so memory follows open connections.
+ */
+import { TcpFlag, TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
+import { parseTcpOptions } from '../capture/decode.js';
+import { Connection, ConnectionTable, Flow, tupleHash } from './connection.js';
+import { diagnose, type DiagnoseInput } from './diagnose.js';
+import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
+import { AFlag, FLAG_CATALOGUE } from './flags.js';
+import type { Finding, FindingKind, Side } from './findings.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqRel } from './seq.js';
+import { summarize, type ConnectionSummary } from './summary.js';
+import { TsharkVerdict, tsharkAnalyze } from './tshark-rules.js';
+
+export class PacketResult {
+  conn!: Connection;
+  /** 0 when the packet goes A→B (A = first sender seen), 1 otherwise. */
+  dir: 0 | 1 = 0;
+  side: Side = 'client';
+  stream = 0;
+  time = 0;
+  /** Relative sequence and acknowledgement numbers (ack is 0 without the ACK flag). */
+  seq = 0;
+  ack = 0;
+  /** Window scaled by the sender's negotiated shift (raw on SYN segments or when unknown). */
+  win = 0;
+  readonly verdict = new TsharkVerdict();
+  /** ackscope's findings for this packet (usually empty). Reused array; the findings themselves may be kept. */
+  readonly findings: Finding[] = [];
+  clientState: TcpState = 'CLOSED';
+  serverState: TcpState = 'CLOSED';
+  clientChange: StateChange | null = null;
+  serverChange: StateChange | null = null;
+}
+
+export interface TrackerOptions {
+  /** Seconds of capture time after a connection closed and went quiet before it is summarised. */
+  closeLinger: number;
+  /** Findings kept per connection for its summary (all are still counted). */
+  maxFindingsPerConnection: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { closeLinger: 10, maxFindingsPerConnection: 50 };
+
+export interface Totals {
+  packets: number;
+  connections: number;
+  readonly flagCounts: Uint32Array;
+  readonly findingCounts: Partial<Record<FindingKind, number>>;
+}
+
+const HISTORY_LETTERS = { syn: 'S', synack: 'H', ack: 'A', data: 'D', fin: 'F', rst: 'R' } as const;
+
+export class Tracker {
+  private readonly table = new ConnectionTable();
+  private nextStream = 0;
+  private readonly closing: Connection[] = [];
+  private closingHead = 0;
+  private readonly opts = new TcpOptions();
+  private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false };
+  private readonly dIn: DiagnoseInput;
+  readonly result = new PacketResult();
+  readonly totals: Totals = { packets: 0, connections: 0, flagCounts: new Uint32Array(FLAG_CATALOGUE.length), findingCounts: {} };
+
+  constructor(
+    private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
+    private readonly onConnectionEnd: (s: ConnectionSummary, c: Connection) => void = () => {},
+  ) {
+    const none = new Flow();
+    this.dIn = { conn: null as unknown as Connection, F: none, R: none, side: 'client', frame: 0, seq: 0, ack: 0, len: 0, tcpFlags: 0, tsharkFlags: 0, prevAck: 0 };
+  }
+
+  /** Open connections right now. */
+  get openConnections(): number {
+    return this.table.size;
+  }
+
+  process(p: TcpPacket, bytes: Buffer, time: number): PacketResult {
+    this.expire(time);
+    const res = this.result;
+    const tcpFlags = p.flags;
+    const syn = (tcpFlags & TcpFlag.SYN) !== 0;
+    const ackFlag = (tcpFlags & TcpFlag.ACK) !== 0;
+    const h = tupleHash(p);
+    let conn = this.table.find(p, h) ?? this.open(p, h, time);
+    let dir = conn.directionOf(p) as 0 | 1;
+    let F = conn.flows[dir];
+    let R = conn.flows[dir ^ 1]!;
+    let reused = false;
+
+    // §2 port reuse: a pure SYN with a new ISN starts a new conversation; a SYN-ACK with a new ISN rebases.
+    if (syn && !ackFlag && F.baseSet) {
+      if (p.seq !== F.baseSeq) {
+        this.finalize(conn);
+        conn = this.open(p, h, time);
+        dir = 0;
+        F = conn.flows[0];
+        R = conn.flows[1];
+        reused = true;
+      } else {
+        F.nextseq = F.maxseqtobeacked;
+      }
+    } else if (syn && ackFlag && F.baseSet && p.seq !== F.baseSeq) {
+      F.baseSeq = p.seq;
+      reused = true;
+    }
+    // §3 relative-number bases.
+    if (!F.baseSet) {
+      F.baseSeq = syn ? p.seq : seqAdd(p.seq, -1);
+      F.baseSet = true;
+    }
+    if (!R.baseSet && ackFlag) {
+      R.baseSeq = seqAdd(p.ack, -1);
+      R.baseSet = true;
+    }
+
+    const v = res.verdict;
+    v.flags = reused ? AFlag.reused_ports : 0;
+    v.dupAckNum = 0;
+    v.dupAckFrame = 0;
+    const prevAck = F.lastack;
+    tsharkAnalyze(conn, F, R, p.frame, time, p.seq, p.ack, p.len, tcpFlags, p.win, v);
+
+    // What dissect_tcp does after the analysis: window scale, first-ACK bookkeeping, iRTT.
+    if (syn) {
+      F.isFirstAck = true;
+      if (!ackFlag) conn.tsMruSyn = time;
+      parseTcpOptions(bytes, p.optOffset, p.optCaptured, this.opts);
+      if (this.opts.wscale >= 0) F.winScale = Math.min(this.opts.wscale, 14);
+      if (ackFlag && (F.winScale === -1 || R.winScale === -1)) {
+        F.winScale = -2;
+        R.winScale = -2;
+      }
+      F.sawSyn = true;
+    } else if (ackFlag) {
+      F.isFirstAck = false;
+      if (conn.irtt < 0 && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
+    }
+
+    const side: Side = dir === conn.client ? 'client' : 'server';
+    res.conn = conn;
+    res.dir = dir;
+    res.side = side;
+    res.stream = conn.stream;
+    res.time = time;
+    res.seq = seqRel(p.seq, F.baseSeq);
+    res.ack = ackFlag ? seqRel(p.ack, R.baseSeq) : 0;
+    res.win = !syn && F.winScale >= 0 ? p.win * 2 ** F.winScale : p.win;
+
+    // ackscope's diagnoses, on the flows as they were before this packet's data.
+    res.findings.length = 0;
+    const d = this.dIn;
+    d.conn = conn;
+    d.F = F;
+    d.R = R;
+    d.side = side;
+    d.frame = p.frame;
+    d.seq = p.seq;
+    d.ack = p.ack;
+    d.len = p.len;
+    d.tcpFlags = tcpFlags;
+    d.tsharkFlags = v.flags;
+    d.prevAck = prevAck;
+    diagnose(d, res.findings);
+
+    this.advance(conn, F, R, p, time);
+
+    // Endpoint states: the sender's view, then the receiver's.
+    F.ep.beginPacket();
+    R.ep.beginPacket();
+    this.facts.flags = tcpFlags;
+    this.facts.acksReceiverFin = ackFlag && R.finSent && seqGe(p.ack, seqAdd(R.finSeq, 1));
+    onSegmentSent(F.ep, this.facts);
+    onSegmentArrives(R.ep, this.facts);
+    zeekOnSend(F, R, tcpFlags);
+    const client = conn.flows[conn.client];
+    const server = conn.flows[conn.client ^ 1]!;
+    res.clientState = client.ep.state;
+    res.serverState = server.ep.state;
+    res.clientChange = client.ep.change;
+    res.serverChange = server.ep.change;
+
+    this.count(conn, v.flags, res.findings);
+    if (conn.closedAt < 0 && (tcpFlags & TcpFlag.RST || (isDone(client.ep.state) && isDone(server.ep.state)))) {
+      conn.closedAt = time;
+      this.closing.push(conn);
+    }
+    return res;
+  }
+
+  /** Summarise every connection still open, in stream order. */
+  finish(): void {
+    const open: Connection[] = [];
+    this.table.forEach((c) => open.push(c));
+    open.sort((a, b) => a.stream - b.stream);
+    for (const c of open) this.finalize(c);
+    this.closing.length = 0;
+    this.closingHead = 0;
+  }
+
+  private open(p: TcpPacket, h: number, time: number): Connection {
+    const c = new Connection(p, this.nextStream++, time);
+    c.hash = h;
+    const syn = (p.flags & TcpFlag.SYN) !== 0;
+    const ack = (p.flags & TcpFlag.ACK) !== 0;
+    // The client is the SYN sender; a SYN-ACK seen first means the receiver is the client.
+    c.client = syn && ack ? 1 : 0;
+    this.table.add(c, h);
+    this.totals.connections++;
+    return c;
+  }
+
+  /** Move the sender's own bookkeeping forward past this segment. */
+  private advance(conn: Connection, F: Flow, R: Flow, p: TcpPacket, time: number): void {
+    const f = p.flags;
+    const synFin = f & (TcpFlag.SYN | TcpFlag.FIN) ? 1 : 0;
+    const end = seqAdd(p.seq, p.len + synFin);
+    const dataEnd = seqAdd(p.seq, p.len + (f & TcpFlag.SYN ? 1 : 0));
+    if (!F.seen) {
+      F.seen = true;
+      F.sndNxt = end;
+      F.dataEnd = dataEnd;
+    } else {
+      if (seqGt(end, F.sndNxt)) F.sndNxt = end;
+      if (p.len > 0 && seqGt(dataEnd, F.dataEnd)) F.dataEnd = dataEnd;
+    }
+    if (f & TcpFlag.ACK) {
+      const valid = R.seen && seqGt(p.ack, R.sndNxt) ? R.sndNxt : p.ack;
+      if (!F.ackHighSet || seqGt(valid, F.ackHigh)) {
+        F.ackHigh = valid;
+        F.ackHighSet = true;
+      }
+      if (F.badAck !== null && seqLe(p.ack, R.sndNxt)) F.badAck = null;
+    }
+    if (f & TcpFlag.FIN && !F.finSent) {
+      F.finSent = true;
+      F.finSeq = seqAdd(p.seq, p.len);
+      F.finFrame = p.frame;
+      F.finTime = time;
+    }
+    if (f & TcpFlag.RST && !F.rstSent) {
+      F.rstSent = true;
+      F.rstFrame = p.frame;
+      F.rstTime = time;
+    }
+    F.packets++;
+    F.bytes += p.len;
+    F.wireBytes += p.frameLen;
+    if (R.finSent && p.len > 0) F.bytesAfterPeerFin += p.len;
+    conn.lastTime = time;
+    conn.lastFrame = p.frame;
+
+    const upper = F === conn.flows[conn.client];
+    const letter =
+      f & TcpFlag.RST ? HISTORY_LETTERS.rst
+      : f & TcpFlag.SYN ? (f & TcpFlag.ACK ? HISTORY_LETTERS.synack : HISTORY_LETTERS.syn)
+      : f & TcpFlag.FIN ? HISTORY_LETTERS.fin
+      : p.len > 0 ? HISTORY_LETTERS.data
+      : HISTORY_LETTERS.ack;
+    const ch = upper ? letter : letter.toLowerCase();
+    if (!conn.history.includes(ch)) conn.history += ch;
+    if (p.len > 0 && f & TcpFlag.FIN) {
+      const d = upper ? 'D' : 'd';
+      if (!conn.history.includes(d)) conn.history += d;
+    }
+  }
+
+  private count(conn: Connection, flags: number, findings: readonly Finding[]): void {
+    this.totals.packets++;
+    if (flags !== 0) {
+      for (let i = 0; i < FLAG_CATALOGUE.length; i++) {
+        if (flags & FLAG_CATALOGUE[i]!.bit) {
+          conn.flagCounts[i]!++;
+          this.totals.flagCounts[i]!++;
+        }
+      }
+    }
+    for (const f of findings) {
+      conn.findingCounts[f.kind] = (conn.findingCounts[f.kind] ?? 0) + 1;
+      this.totals.findingCounts[f.kind] = (this.totals.findingCounts[f.kind] ?? 0) + 1;
+      if (conn.findings.length < this.options.maxFindingsPerConnection) conn.findings.push(f);
+    }
+  }
+
+  /** Summarise connections that closed and stayed quiet for `closeLinger` seconds. */
+  private expire(now: number): void {
+    const q = this.closing;
+    const linger = this.options.closeLinger;
+    for (let budget = 4; budget > 0 && this.closingHead < q.length; budget--) {
+      const c = q[this.closingHead]!;
+      if (c.finished) {
+        this.closingHead++;
+        continue;
+      }
+      if (now - c.lastTime < linger) {
+        if (now - c.closedAt < linger) break;
+        q.push(c); // still talking after close: look again later, don't block the queue
+      } else {
+        this.finalize(c);
+      }
+      this.closingHead++;
+    }
+    if (this.closingHead > 1024 && this.closingHead * 2 > q.length) {
+      q.splice(0, this.closingHead);
+      this.closingHead = 0;
+    }
+  }
+
+  private finalize(c: Connection): void {
+    if (c.finished) return;
+    c.finished = true;
+    this.table.remove(c, c.hash);
+    this.onConnectionEnd(summarize(c), c);
+  }
+}
+
+const isDone = (s: TcpState): boolean => s === 'CLOSED' || s === 'TIME-WAIT';
