@@ -239,13 +239,13 @@ export class PcapngParser implements RecordParser {
         if (caplen > len - MIN_EPB) this.doesNotFit(base + p, type, len, caplen);
         if (caplen > f.maxCaplen) this.tooLong(base + p, f, caplen);
         const origlen = view.getUint32(p + 24, le);
+        this.stamp(f, view.getUint32(p + 12, le), view.getUint32(p + 16, le), base + p);
         pkt.frame = ++this.frames;
         pkt.offset = p + 28;
         pkt.caplen = caplen;
         pkt.origlen = origlen >= caplen ? origlen : caplen;
         pkt.linktype = f.linktype;
         pkt.interfaceId = ifid;
-        this.stamp(f, view.getUint32(p + 12, le), view.getUint32(p + 16, le), base + p);
         sink(pkt);
         p += len;
         continue;
@@ -398,13 +398,13 @@ export class PcapngParser implements RecordParser {
     if (caplen > f.maxCaplen) this.tooLong(at, f, caplen);
     const origlen = view.getUint32(p + 24, le);
     const pkt = this.pkt;
+    this.stamp(f, view.getUint32(p + 12, le), view.getUint32(p + 16, le), at);
     pkt.frame = ++this.frames;
     pkt.offset = p + 28;
     pkt.caplen = caplen;
     pkt.origlen = origlen >= caplen ? origlen : caplen;
     pkt.linktype = f.linktype;
     pkt.interfaceId = ifid;
-    this.stamp(f, view.getUint32(p + 12, le), view.getUint32(p + 16, le), at);
     this.sink(pkt);
   }
 
