@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,21 @@ describe('ways of reading', () => {
       assert.deepEqual(frames, await readFile(path), name);
       assert.equal(source.compressed, true);
       assert.equal(source.format, name.endsWith('.pcap') ? 'pcap' : 'pcapng');
+    }
+  });
+
+  test('reads a gzip capture from a named pipe, which cannot seek', { skip: process.platform === 'win32' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ackscope-A-'));
+    try {
+      const fifo = join(dir, 'pipe.pcapng.gz');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      const writer = createWriteStream(fifo);
+      writer.end(readFileSync(join(DIR, 'dumpcap.pcapng.gz')));
+      const { frames, error } = await collect(await openCapture(fifo));
+      assert.equal(error, undefined);
+      assert.deepEqual(frames, await readFile(join(DIR, 'dumpcap.pcapng')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

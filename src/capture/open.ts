@@ -194,14 +194,24 @@ class FileCapture implements CaptureSource {
   }
 
   private async read(reader: CaptureReader): Promise<void> {
-    const fh = this.fh;
     let cur = Buffer.allocUnsafe(this.chunkSize);
     let next = Buffer.allocUnsafe(this.chunkSize);
     let n = await this.fill(cur, 0);
     if (n === 1 && cur[0] === 0x1f) n += await this.fill(cur, 1);
     if (isGzip(cur.subarray(0, n))) {
       this.compressed = true;
-      await gunzipInto(fh.createReadStream({ start: 0, highWaterMark: this.chunkSize, autoClose: false }), reader);
+      // Continue from what was read rather than seek back: the path may be a pipe.
+      const first = Buffer.from(cur.subarray(0, n));
+      const rest = async function* (self: FileCapture): AsyncGenerator<Buffer> {
+        yield first;
+        for (;;) {
+          const b = Buffer.allocUnsafe(self.chunkSize);
+          const k = await self.fill(b, 0);
+          if (k === 0) return;
+          yield b.subarray(0, k);
+        }
+      };
+      await gunzipInto(Readable.from(rest(this), { objectMode: false }), reader);
       return;
     }
     while (n > 0) {
