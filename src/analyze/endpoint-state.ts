@@ -65,7 +65,7 @@ export function onSegmentSent(ep: EndpointState, seg: SegmentFacts): void {
     case 'CLOSED':
     case 'LISTEN':
       if (syn && !ack) setState(ep, 'SYN-SENT', 'SYN sent (active OPEN)');
-      else if (syn) setState(ep, 'SYN-RECEIVED', 'SYN,ACK sent');
+      else if (syn) setState(ep, 'SYN-RECEIVED', 'SYN received, SYN,ACK sent');
       // No SYN seen: the capture started mid-connection, so the connection was already open.
       else setState(ep, fin ? 'FIN-WAIT-1' : 'ESTABLISHED', fin ? 'FIN sent (capture began mid-connection)' : 'traffic seen without a handshake');
       return;
@@ -105,9 +105,9 @@ export function onSegmentArrives(ep: EndpointState, seg: SegmentFacts): void {
   switch (ep.state) {
     case 'CLOSED':
     case 'LISTEN':
-      // §3.10.7.2 LISTEN: a SYN arrives.
-      if (syn && !ack) setState(ep, 'SYN-RECEIVED', 'SYN received (LISTEN)');
-      else if (!syn) setState(ep, fin ? 'CLOSE-WAIT' : 'ESTABLISHED', fin ? 'FIN received (capture began mid-connection)' : 'traffic seen without a handshake');
+      // §3.10.7.2 LISTEN: a SYN arrives. Whether the receiver was listening shows only in its answer
+      // (a SYN,ACK moves it to SYN-RECEIVED in onSegmentSent; a RST leaves it CLOSED), so wait for it.
+      if (!syn) setState(ep, fin ? 'CLOSE-WAIT' : 'ESTABLISHED', fin ? 'FIN received (capture began mid-connection)' : 'traffic seen without a handshake');
       return;
     case 'SYN-SENT':
       // §3.10.7.3: SYN,ACK acknowledging our SYN → ESTABLISHED; a bare SYN → simultaneous open.

@@ -115,12 +115,16 @@ export function tsharkAnalyze(
       }
       // tcp.fastrt_supersedes_ooo (default on): Fast is tested before Out-Of-Order.
       // dupacknum is unsigned in tshark, so the 0xFFFFFFFF marker also counts as ">= 2".
-      if (sna && R.dupacknum >= 2 && R.lastack === seq && now - R.lastacktime < FAST_RETRANS_WINDOW) {
+      // tshark holds both time deltas in a guint64: time running backwards (merged or concatenated
+      // captures) wraps to a huge value and never passes, hence the `>= 0`.
+      const sinceAck = now - R.lastacktime;
+      if (sna && R.dupacknum >= 2 && R.lastack === seq && sinceAck >= 0 && sinceAck < FAST_RETRANS_WINDOW) {
         flags |= AFlag.fast_retransmission;
         break family;
       }
       const threshold = conn.irtt >= 0 ? conn.irtt : OOO_DEFAULT_THRESHOLD;
-      if (sna && now - F.nextseqtime < threshold && F.nextseq !== seqAdd(seq, len + (synOrFin ? 1 : 0))) {
+      const sinceNext = now - F.nextseqtime;
+      if (sna && sinceNext >= 0 && sinceNext < threshold && F.nextseq !== seqAdd(seq, len + (synOrFin ? 1 : 0))) {
         flags |= AFlag.out_of_order;
         break family;
       }
