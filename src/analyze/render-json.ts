@@ -1,0 +1,121 @@
+/** JSON Lines records: one per TCP packet, per connection, and a final summary. */
+import { TcpOptionKind, type TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
+import { flagNameList } from './flags.js';
+import type { Finding } from './findings.js';
+import { dstAddr, srcAddr } from './render-line.js';
+import type { ConnectionSummary } from './summary.js';
+import type { PacketResult } from './tracker.js';
+import { TCP_FLAG_NAMES } from '../capture/tcp-packet.js';
+
+export interface JsonOptions {
+  mss?: number;
+  ws?: number;
+  sackPerm?: true;
+  tsval?: number;
+  tsecr?: number;
+  /** SACK blocks as [left, right] raw sequence numbers. */
+  sack?: [number, number][];
+  /** Other options by kind, with their length. */
+  other?: { kind: number }[];
+  malformed?: string;
+}
+
+export function optionsJson(o: TcpOptions): JsonOptions {
+  const j: JsonOptions = {};
+  for (let i = 0; i < o.count; i++) {
+    const k = o.kinds[i]!;
+    switch (k) {
+      case TcpOptionKind.EOL:
+      case TcpOptionKind.NOP:
+        break;
+      case TcpOptionKind.MSS:
+        if (o.mss >= 0) j.mss = o.mss;
+        break;
+      case TcpOptionKind.WS:
+        if (o.wscale >= 0) j.ws = o.wscale;
+        break;
+      case TcpOptionKind.SACK_PERM:
+        j.sackPerm = true;
+        break;
+      case TcpOptionKind.TS:
+        if (o.hasTs) {
+          j.tsval = o.tsVal;
+          j.tsecr = o.tsEcr;
+        }
+        break;
+      case TcpOptionKind.SACK: {
+        const blocks: [number, number][] = [];
+        for (let b = 0; b < o.sackBlocks; b++) blocks.push([o.sack[b * 2]!, o.sack[b * 2 + 1]!]);
+        j.sack = blocks;
+        break;
+      }
+      default:
+        (j.other ??= []).push({ kind: k });
+    }
+  }
+  if (o.malformed) j.malformed = o.malformed;
+  return j;
+}
+
+export function flagsJson(flags: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < TCP_FLAG_NAMES.length; i++) if (flags & (1 << i)) out.push(TCP_FLAG_NAMES[i]!);
+  return out;
+}
+
+/** A finding as printed (internal bookkeeping fields left out). */
+export function findingJson(f: Finding): Record<string, unknown> {
+  if (f.kind === 'ack_unsent') {
+    const { peerPackets: _p, validAckBefore: _v, ...rest } = f;
+    return rest;
+  }
+  return { ...f };
+}
+
+/** The packet record: the capture layer's fields, then the analysis (when `r` is given). */
+export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: PacketResult | null): Record<string, unknown> {
+  const rec: Record<string, unknown> = {
+    type: 'packet',
+    frame: p.frame,
+    time: Math.round(time * 1e9) / 1e9,
+    src: srcAddr(p),
+    sport: p.sport,
+    dst: dstAddr(p),
+    dport: p.dport,
+    seqRaw: p.seq,
+    ackRaw: p.ack,
+    len: p.len,
+    flags: flagsJson(p.flags),
+    win: p.win,
+    frameLen: p.frameLen,
+    options: optionsJson(o),
+  };
+  if (r) {
+    rec.stream = r.stream;
+    rec.seq = r.seq;
+    rec.ack = r.ack;
+    rec.winScaled = r.win;
+    rec.side = r.side;
+    rec.analysis = flagNameList(r.verdict.flags);
+    if (r.verdict.dupAckNum) {
+      rec.dupAckNum = r.verdict.dupAckNum;
+      rec.dupAckFrame = r.verdict.dupAckFrame;
+    }
+    rec.findings = r.findings.slice();
+    rec.state = { client: r.clientState, server: r.serverState };
+  }
+  return rec;
+}
+
+export function connectionRecord(s: ConnectionSummary): Record<string, unknown> {
+  const { details: _d, ...rest } = s;
+  return rest;
+}
+
+/** JSON.stringify that prints findings through {@link findingJson}. */
+export function stringifyRecord(rec: Record<string, unknown>): string {
+  return JSON.stringify(rec, (key, value: unknown) => {
+    if (key === 'findings' && Array.isArray(value)) return (value as Finding[]).map(findingJson);
+    return value;
+  });
+}

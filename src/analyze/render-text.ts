@@ -1,0 +1,152 @@
+/**
+ * The human renderings: the annotated trace (colour is the caller's choice), one indented line per
+ * finding and per state change, connection tables and the findings list.
+ */
+import Table from 'cli-table3';
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { StateChange } from './endpoint-state.js';
+import { BAD_TCP_MASK, FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from './flags.js';
+import { FINDING_CATALOGUE, type Finding } from './findings.js';
+import type { LineParts } from './render-line.js';
+import type { ConnectionSummary } from './summary.js';
+import type { Totals } from './tracker.js';
+
+export interface Style {
+  readonly c: ChalkInstance;
+  readonly color: boolean;
+}
+
+export function makeStyle(color: boolean): Style {
+  return { c: new Chalk({ level: color ? 1 : 0 }), color };
+}
+
+/** The trace line with anomalies coloured as Wireshark's "Bad TCP" rule would. */
+export function styledLine(s: Style, parts: LineParts, flags: number, hasFindings: boolean): string {
+  const { c } = s;
+  const labels = parts.labels.map((l) => (flags & BAD_TCP_MASK ? c.red.bold(`[${l}]`) : c.yellow(`[${l}]`)) + ' ').join('');
+  const line = parts.lead + labels + parts.info;
+  if (hasFindings) return c.bold(line);
+  return line;
+}
+
+export const INDENT = '          ';
+
+export function findingLine(s: Style, f: Finding): string {
+  const sev = FINDING_CATALOGUE[f.kind].severity;
+  const tag = sev === 'warn' ? s.c.magenta.bold(`↳ ${f.kind}`) : s.c.cyan(`↳ ${f.kind}`);
+  return `${INDENT}${tag}: ${f.explain}`;
+}
+
+export function stateLine(s: Style, who: string, ch: StateChange): string {
+  return s.c.dim(`${INDENT}· ${who} ${ch.from} → ${ch.to} (${ch.why})`);
+}
+
+function flagsCell(a: Partial<Record<AFlagName, number>>): string {
+  const parts: string[] = [];
+  for (const f of FLAG_CATALOGUE) {
+    const n = a[f.name];
+    if (n) parts.push(`${f.label}: ${n}`);
+  }
+  return parts.join('\n') || '—';
+}
+
+function findingsCell(f: ConnectionSummary['findings']): string {
+  const parts = Object.entries(f).map(([k, n]) => `${k}: ${n}`);
+  return parts.join('\n') || '—';
+}
+
+function healthText(s: Style, c: ConnectionSummary): string {
+  switch (c.health) {
+    case 'broken':
+      return s.c.red.bold(c.verdict);
+    case 'degraded':
+      return s.c.yellow(c.verdict);
+    case 'incomplete':
+      return s.c.dim(c.verdict);
+    case 'ok':
+      return s.c.green(c.verdict);
+  }
+}
+
+const tableStyle = (s: Style): { head: string[]; border: string[] } => (s.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] });
+
+/** The table for one connection. */
+export function connectionTable(s: Style, c: ConnectionSummary): string {
+  const t = new Table({ style: tableStyle(s), wordWrap: true, colWidths: [14, 70] });
+  const ep = (e: ConnectionSummary['client']): string => `${e.addr}:${e.port}`;
+  t.push(
+    { [`stream ${c.stream}`]: `${ep(c.client)} (client) → ${ep(c.server)} (server)` },
+    { start: `${c.start.toFixed(6)} s, lasted ${c.duration.toFixed(6)} s, frames ${c.firstFrame}–${c.lastFrame}${c.irtt !== null ? `, iRTT ${(c.irtt * 1000).toFixed(3)} ms` : ''}` },
+    { 'client → server': `${c.client.packets} packets, ${c.client.bytes} bytes (${c.client.wireBytes} on the wire), ends ${c.client.state}` },
+    { 'server → client': `${c.server.packets} packets, ${c.server.bytes} bytes (${c.server.wireBytes} on the wire), ends ${c.server.state}` },
+    { closed: c.closed },
+    { 'conn_state': `${c.connState}  history ${c.history}` },
+    { 'tshark flags': flagsCell(c.analysis) },
+    { findings: findingsCell(c.findings) },
+    { verdict: healthText(s, c) },
+  );
+  return t.toString();
+}
+
+/** One row per connection, for big captures. */
+export function connectionsOverview(s: Style, list: readonly ConnectionSummary[]): string {
+  const t = new Table({
+    style: tableStyle(s),
+    head: ['stream', 'client', 'server', 'pkts c→s/s→c', 'bytes c→s/s→c', 'state', 'flags', 'findings', 'verdict'],
+  });
+  for (const c of list) {
+    const flags = Object.values(c.analysis).reduce((a, b) => a + (b ?? 0), 0);
+    const finds = Object.values(c.findings).reduce((a, b) => a + (b ?? 0), 0);
+    t.push([
+      c.stream,
+      `${c.client.addr}:${c.client.port}`,
+      `${c.server.addr}:${c.server.port}`,
+      `${c.client.packets}/${c.server.packets}`,
+      `${c.client.bytes}/${c.server.bytes}`,
+      c.connState,
+      flags,
+      finds,
+      healthText(s, c),
+    ]);
+  }
+  return t.toString();
+}
+
+export interface RunCounts {
+  frames: number;
+  tcp: number;
+  other: number;
+  truncated: number;
+  malformed: number;
+}
+
+export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health: Record<string, number>): string {
+  const t = new Table({ style: tableStyle(s), head: ['capture', ''] });
+  t.push(
+    ['frames', counts.frames],
+    ['TCP packets', counts.tcp],
+    ['other frames (not TCP)', counts.other],
+    ['truncated (snaplen) / malformed', `${counts.truncated} / ${counts.malformed}`],
+    ['connections', totals.connections],
+    ['verdicts', Object.entries(health).map(([k, n]) => `${k}: ${n}`).join(', ') || '—'],
+  );
+  const f = new Table({ style: tableStyle(s), head: ['tshark flag', 'packets', 'ackscope finding', 'count'] });
+  const flagRows = FLAG_CATALOGUE.map((x, i) => [x.label, totals.flagCounts[i]!] as const).filter(([, n]) => n > 0);
+  const findRows = Object.entries(totals.findingCounts);
+  for (let i = 0; i < Math.max(flagRows.length, findRows.length, 1); i++) {
+    const a = flagRows[i];
+    const b = findRows[i];
+    f.push([a ? a[0] : i === 0 ? '—' : '', a ? a[1] : '', b ? b[0] : i === 0 ? '—' : '', b ? b[1] : '']);
+  }
+  return `${t.toString()}\n${f.toString()}`;
+}
+
+export function findingsList(s: Style, list: readonly Finding[]): string {
+  return list
+    .map((f) => `  frame ${String(f.frame).padStart(6)}  stream ${f.stream}  ${s.c.magenta(f.kind)}  ${f.explain}`)
+    .join('\n');
+}
+
+export function flagDescription(name: AFlagName): string {
+  return FLAG_BY_NAME[name].description;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * ackscope command line. Data goes to stdout, errors (one line each) and progress to stderr.
+ * Exit statuses are listed in `ackscope --help` and the README.
+ */
+import { readFileSync } from 'node:fs';
+import { CaptureError, ExitCode, UserError } from './capture/errors.js';
+import { analyzeCommand, ANALYZE_HELP } from './cli/analyze-command.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const MAIN_HELP = `ackscope ${VERSION}: says, packet by packet, where a TCP acknowledgement went wrong.
+
+Usage:
+  ackscope analyze FILE|-            analyse a pcap/pcapng capture (gzip too; - for stdin)
+  ackscope analyze --iface IF        capture live from an interface and analyse as packets arrive
+  ackscope repro server|client|run   the half-close reproducer (wire-compatible with vbox-portforward)
+  ackscope interfaces                list capture interfaces
+  ackscope COMMAND --help            options of a command
+
+Options:
+  -h, --help      this help
+  -V, --version   print the version
+
+Exit status:
+  0   success          1   repro client: bytes missing     2   bad or truncated capture
+  64  usage error      66  cannot open input               68  no such interface
+  69  libpcap/cap missing   75  port in use   76  server unreachable   77  no capture permission
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+      process.stderr.write(MAIN_HELP);
+      return ExitCode.Usage;
+    case '-h':
+    case '--help':
+    case 'help':
+      if (rest[0] === 'analyze') process.stdout.write(ANALYZE_HELP);
+      else process.stdout.write(MAIN_HELP);
+      return ExitCode.Ok;
+    case '-V':
+    case '--version':
+      process.stdout.write(`ackscope ${VERSION}\n`);
+      return ExitCode.Ok;
+    case 'analyze':
+      return analyzeCommand(rest);
+    default:
+      throw new UserError(`unknown command '${cmd}' (commands: analyze, repro, interfaces; see --help)`, ExitCode.Usage);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UserError || e instanceof CaptureError) {
+      process.stderr.write(`ackscope: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      // A bug: still one line for the user; the stack only when asked for.
+      const err = e as Error;
+      process.stderr.write(`ackscope: internal error: ${err?.message ?? String(e)}${process.env.ACKSCOPE_DEBUG ? `\n${err?.stack ?? ''}` : ' (set ACKSCOPE_DEBUG=1 for details)'}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,270 @@
+/**
+ * `ackscope analyze`: read a capture (file, stdin or interface), decode, track, and render.
+ */
+import { Decoder, parseTcpOptions } from '../capture/decode.js';
+import { CaptureError, ExitCode } from '../capture/errors.js';
+import type { CapturedPacket, PacketSource } from '../capture/packet.js';
+import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
+import type { Connection } from '../analyze/connection.js';
+import { BAD_TCP_MASK, FLAG_CATALOGUE } from '../analyze/flags.js';
+import type { Finding } from '../analyze/findings.js';
+import { connectionRecord, packetRecord, stringifyRecord } from '../analyze/render-json.js';
+import { traceLineParts } from '../analyze/render-line.js';
+import {
+  connectionsOverview,
+  connectionTable,
+  findingLine,
+  findingsList,
+  makeStyle,
+  stateLine,
+  styledLine,
+  totalsTable,
+  type RunCounts,
+} from '../analyze/render-text.js';
+import type { ConnectionSummary, Health } from '../analyze/summary.js';
+import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
+import { DeferredOutput } from './deferred.js';
+import { Output } from './output.js';
+
+export type Format = 'text' | 'json' | 'summary';
+
+export interface AnalyzeOptions {
+  format: Format;
+  color: boolean;
+  /** Print endpoint state changes under packets (text). */
+  states: boolean;
+  stream?: number;
+  host?: HostFilter;
+  port?: number;
+  anomaliesOnly: boolean;
+  /** Full tables for every connection, however many. */
+  allConnections: boolean;
+  /** Seconds of capture time to hold a line whose finding awaits evidence. */
+  horizon?: number;
+}
+
+/** An address to match, parsed once: IPv4 as a number, IPv6 as four words. */
+export type HostFilter = { v: 4; a: number } | { v: 6; w: Uint32Array };
+
+export function parseHost(s: string): HostFilter | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (m) {
+    const b = m.slice(1).map(Number);
+    if (b.some((x) => x > 255)) return null;
+    return { v: 4, a: ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 };
+  }
+  if (!s.includes(':')) return null;
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const parse = (h: string): number[] | null => {
+    if (h === '') return [];
+    const g = h.split(':').map((x) => (/^[0-9a-fA-F]{1,4}$/.test(x) ? parseInt(x, 16) : NaN));
+    return g.some(Number.isNaN) ? null : g;
+  };
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  if (!head || !tail) return null;
+  const fill = 8 - head.length - tail.length;
+  if ((halves.length === 1 && fill !== 0) || fill < 0) return null;
+  const g = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = ((g[i * 2]! << 16) | g[i * 2 + 1]!) >>> 0;
+  return { v: 6, w };
+}
+
+function hostMatches(h: HostFilter, p: TcpPacket): boolean {
+  if (h.v === 4) return p.ipVersion === 4 && (p.src4 === h.a || p.dst4 === h.a);
+  if (p.ipVersion !== 6) return false;
+  const eq = (x: Uint32Array): boolean => x[0] === h.w[0] && x[1] === h.w[1] && x[2] === h.w[2] && x[3] === h.w[3];
+  return eq(p.src6) || eq(p.dst6);
+}
+
+function connMatches(o: AnalyzeOptions, s: ConnectionSummary): boolean {
+  if (o.stream !== undefined && s.stream !== o.stream) return false;
+  if (o.port !== undefined && s.client.port !== o.port && s.server.port !== o.port) return false;
+  if (o.host) {
+    const h = parseHost(s.client.addr);
+    const k = parseHost(s.server.addr);
+    const same = (x: HostFilter | null): boolean =>
+      x !== null && x.v === o.host!.v && (x.v === 4 ? x.a === (o.host as { a: number }).a : x.w.every((v, i) => v === (o.host as { w: Uint32Array }).w[i]));
+    if (!same(h) && !same(k)) return false;
+  }
+  return true;
+}
+
+const HEALTH_RANK: Record<Health, number> = { broken: 0, degraded: 1, incomplete: 2, ok: 3 };
+/** Connection summaries kept for the text tables; the rest are only counted. */
+const KEEP_SUMMARIES = 2000;
+const KEEP_FINDINGS = 200;
+const FULL_TABLES_UP_TO = 20;
+
+export interface AnalyzeRun {
+  /** Process exit status. */
+  code: number;
+  counts: RunCounts;
+}
+
+/** Run the analysis of `src`, writing data to stdout and the one-line error, if any, to stderr. */
+export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
+  const style = makeStyle(o.color);
+  const decoder = new Decoder();
+  const p = new TcpPacket();
+  const opts = new TcpOptions();
+  const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
+  const kept: ConnectionSummary[] = [];
+  const health: Record<string, number> = {};
+  const findings: Finding[] = [];
+  let dropped = 0;
+  const emit = (s: string): void => out.line(s);
+  const deferred = new DeferredOutput(emit, o.horizon ?? 3);
+
+  const onConnectionEnd = (s: ConnectionSummary): void => {
+    if (!connMatches(o, s)) return;
+    health[s.health] = (health[s.health] ?? 0) + 1;
+    if (o.format === 'json') {
+      const rec = stringifyRecord(connectionRecord(s));
+      deferred.add(-Infinity, FINISHED, [], () => rec);
+      return;
+    }
+    for (const f of s.details) if (findings.length < KEEP_FINDINGS) findings.push(f);
+    if (kept.length < KEEP_SUMMARIES) kept.push(s);
+    else {
+      // Keep the most interesting ones: replace an OK one if this one is worse.
+      const i = s.health === 'ok' ? -1 : kept.findIndex((k) => k.health === 'ok');
+      if (i >= 0) kept[i] = s;
+      dropped++;
+    }
+  };
+  const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
+  let t0s = 0;
+  let t0ns = 0;
+  const perPacket = o.format !== 'summary';
+
+  const onPacket = (pkt: CapturedPacket): void => {
+    if (counts.frames === 0) {
+      t0s = pkt.tsSec;
+      t0ns = pkt.tsNsec;
+    }
+    counts.frames++;
+    decoder.decode(pkt, p);
+    const time = pkt.tsSec - t0s + (pkt.tsNsec - t0ns) / 1e9;
+    if (p.status !== 'tcp') {
+      if (p.status === 'other') {
+        counts.other++;
+        return;
+      }
+      if (p.status === 'truncated') counts.truncated++;
+      else counts.malformed++;
+      if (perPacket && o.stream === undefined) {
+        if (o.format === 'json') {
+          const rec = JSON.stringify({ type: p.status, frame: pkt.frame, time: Math.round(time * 1e9) / 1e9, reason: p.reason });
+          deferred.add(time, FINISHED, [], () => rec);
+        } else {
+          const line = `${String(pkt.frame).padStart(5)} ${time.toFixed(6).padStart(11)} ${style.c.red.bold(`[${p.status}]`)} ${p.reason}`;
+          deferred.add(time, FINISHED, [], () => line);
+        }
+      }
+      return;
+    }
+    counts.tcp++;
+    const r = tracker.process(p, pkt.data, time);
+    if (!perPacket) return;
+    if (o.stream !== undefined && r.stream !== o.stream) return;
+    if (o.port !== undefined && p.sport !== o.port && p.dport !== o.port) return;
+    if (o.host && !hostMatches(o.host, p)) return;
+    const hasFindings = r.findings.length > 0;
+    if (o.anomaliesOnly && !(r.verdict.flags & BAD_TCP_MASK) && !hasFindings) {
+      deferred.release(time);
+      return;
+    }
+    parseTcpOptions(pkt.data, p.optOffset, p.optCaptured, opts);
+    const conn: Connection = r.conn;
+    const found = hasFindings ? r.findings.slice() : NO_FINDINGS;
+    if (o.format === 'json') {
+      const rec = packetRecord(p, time, opts, r);
+      deferred.add(time, conn, found, () => stringifyRecord(rec));
+      return;
+    }
+    const parts = traceLineParts(p, time, r, opts, conn.flows[r.dir ^ 1]!.baseSeq);
+    const head = styledLine(style, parts, r.verdict.flags, hasFindings);
+    const extra: string[] = [];
+    if (o.states) {
+      if (r.clientChange) extra.push(stateLine(style, 'client', r.clientChange));
+      if (r.serverChange) extra.push(stateLine(style, 'server', r.serverChange));
+    }
+    deferred.add(time, conn, found, () => {
+      let s = head;
+      for (const f of found) s += '\n' + findingLine(style, f);
+      for (const e of extra) s += '\n' + e;
+      return s;
+    });
+  };
+
+  let code: number = ExitCode.Ok;
+  try {
+    await src.run(onPacket);
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+    // Keep everything analysed so far, then say what went wrong.
+    tracker.finish();
+    deferred.release(Infinity);
+    await finishOutput();
+    await out.end();
+    process.stderr.write(`ackscope: ${e.message}\n`);
+    return { code: e.exitCode, counts };
+  }
+  tracker.finish();
+  deferred.release(Infinity);
+  await finishOutput();
+  await out.end();
+  return { code, counts };
+
+  async function finishOutput(): Promise<void> {
+    if (o.format === 'json') {
+      emit(
+        JSON.stringify({
+          type: 'summary',
+          frames: counts.frames,
+          tcpPackets: counts.tcp,
+          otherFrames: counts.other,
+          truncated: counts.truncated,
+          malformed: counts.malformed,
+          connections: tracker.totals.connections,
+          analysis: Object.fromEntries(
+            Object.entries(flagCountsByName(tracker.totals.flagCounts)).filter(([, n]) => n > 0),
+          ),
+          findings: tracker.totals.findingCounts,
+          health,
+        }),
+      );
+      return;
+    }
+    const sorted = kept.slice().sort((a, b) => a.stream - b.stream);
+    if (o.format === 'text') emit('');
+    if (sorted.length <= FULL_TABLES_UP_TO || o.allConnections) {
+      for (const s of sorted) emit(connectionTable(style, s));
+    } else {
+      const worst = sorted.slice().sort((a, b) => HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || a.stream - b.stream).slice(0, 50);
+      worst.sort((a, b) => a.stream - b.stream);
+      emit(connectionsOverview(style, worst));
+      const rest = sorted.length + dropped - worst.length;
+      if (rest > 0) emit(style.c.dim(`… and ${rest} more connections (the worst are shown; --all-connections lists every one, --stream N shows one)`));
+    }
+    emit(totalsTable(style, counts, tracker.totals, health));
+    if (findings.length) {
+      emit(style.c.bold('Findings'));
+      emit(findingsList(style, findings));
+    }
+  }
+}
+
+const NO_FINDINGS: readonly Finding[] = [];
+/** Stand-in connection for lines that never wait (non-TCP frames, connection records). */
+const FINISHED = { finished: true } as Connection;
+
+function flagCountsByName(c: Uint32Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  FLAG_NAMES.forEach((n, i) => (out[n] = c[i]!));
+  return out;
+}
+const FLAG_NAMES = FLAG_CATALOGUE.map((f) => f.name);
