@@ -53,8 +53,8 @@ export class Flow {
   bytes = 0;
   /** Frame bytes on the wire. */
   wireBytes = 0;
-  /** Payload bytes sent after the peer's FIN (the peer had half-closed and this side kept sending). */
-  bytesAfterPeerFin = 0;
+  /** This side's data end when the peer's FIN was seen; -1 before (how much it sent after the half-close). */
+  dataEndAtPeerFin = -1;
   /** The last ACK-beyond-data this side sent, waiting for the peer's answer. */
   badAck: AckUnsentFinding | null = null;
   readonly ep = new EndpointState();

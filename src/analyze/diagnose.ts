@@ -36,37 +36,38 @@ const peerOf = (s: Side): Side => (s === 'client' ? 'server' : 'client');
  */
 function answerToBadAck(d: DiagnoseInput): Finding | null {
   const bad = d.R.badAck;
-  if (bad === null || bad.rejected || bad.captureGap) return null;
+  if (bad === null || bad.captureGap) return null;
   const { F, seq, len, tcpFlags } = d;
-  const badAckRaw = bad.rawAck;
   const firstAnswer = bad.peerPackets++ === 0;
-  if (len > 0 && seqLt(seq, F.sndNxt)) {
-    // Data F had already sent, inside what the bad ACK claimed: F did not accept that ACK.
-    // Only bytes the bad ACK alone covered count: data below an earlier valid ACK is another story.
-    if (seqLt(seq, badAckRaw) && seqGt(seq + len, bad.validAckBefore)) {
+  // Data F had already sent that the bad ACK alone covered (data below an earlier valid ACK is
+  // another story): F did not accept that ACK, and this retransmission is real.
+  if (len > 0 && seqLt(seq, F.sndNxt) && seqLt(seq, bad.rawAck) && seqGt(seq + len, bad.validAckBefore)) {
+    if (!bad.rejected) {
       bad.rejected = true;
       bad.rejectedBy = d.frame;
       settleAckUnsent(bad);
-      return {
-        kind: 'real_retransmission',
-        frame: d.frame,
-        stream: d.conn.stream,
-        by: d.side,
-        badAckFrame: bad.frame,
-        seq: seqRel(seq, F.baseSeq),
-        len,
-        explain:
-          `a real retransmission: the only ACK covering it (frame ${bad.frame}, Ack=${bad.ack}) acknowledged bytes never sent` +
-          (d.tsharkFlags & AFlag.spurious_retransmission ? ", so tshark's “Spurious” is wrong" : ''),
-      };
     }
-  } else if (firstAnswer && len === 0 && !(tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) && seq === F.sndNxt && d.ack === d.prevAck) {
+    return {
+      kind: 'real_retransmission',
+      frame: d.frame,
+      stream: d.conn.stream,
+      by: d.side,
+      badAckFrame: bad.frame,
+      seq: seqRel(seq, F.baseSeq),
+      len,
+      explain:
+        `a real retransmission: the only ACK covering it (frame ${bad.frame}, Ack=${bad.ack}) acknowledged bytes never sent` +
+        (d.tsharkFlags & AFlag.spurious_retransmission ? ", so tshark's “Spurious” is wrong" : ''),
+    };
+  }
+  if (bad.rejected) return null;
+  if (firstAnswer && len === 0 && !(tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) && seq === F.sndNxt && d.ack === d.prevAck) {
     // The peer's next packet is a pure ACK that does not move: RFC 9293 §3.10.7.4's answer to
     // an ACK of something not yet sent ("send an ACK, drop the segment").
     bad.rejected = true;
     bad.rejectedBy = d.frame;
     settleAckUnsent(bad);
-  } else if (len > 0 && !seqLt(seq, F.sndNxt) && seqGt(seq + len, F.sndNxt) && seqLt(seq, badAckRaw)) {
+  } else if (len > 0 && !seqLt(seq, F.sndNxt) && seqGt(seq + len, F.sndNxt) && seqLt(seq, bad.rawAck)) {
     // New data that the ACK had already covered: the capture saw the ACK before the data.
     bad.captureGap = true;
     settleAckUnsent(bad);

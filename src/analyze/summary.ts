@@ -5,6 +5,7 @@
 import { formatIPv4, formatIPv6 } from '../capture/addr.js';
 import type { Connection, Flow } from './connection.js';
 import type { TcpState, ZeekState } from './endpoint-state.js';
+import { seqDiff } from './seq.js';
 import { FLAG_CATALOGUE, type AFlagName } from './flags.js';
 import type { AckUnsentFinding, Finding, FindingKind, RstAfterFinFinding, Side } from './findings.js';
 
@@ -104,9 +105,9 @@ export function closeStory(c: Connection): string {
   const first = fins[0];
   if (first) {
     const peer = other(first);
-    const bothFin = fins.length === 2;
-    parts.push(`${who(first)} ${bothFin || peer.rstSent || first.rstSent ? 'half-closed' : 'half-closed'} at ${fmtT(first.finTime)}`);
-    if (peer.bytesAfterPeerFin > 0) parts.push(`${who(peer)} kept sending (${plural(peer.bytesAfterPeerFin, 'byte')})`);
+    parts.push(`${who(first)} half-closed at ${fmtT(first.finTime)}`);
+    const after = peer.dataEndAtPeerFin >= 0 ? seqDiff(peer.dataEnd, peer.dataEndAtPeerFin) : 0;
+    if (after > 0) parts.push(`${who(peer)} kept sending (${plural(after, 'byte')})`);
     const second = fins[1];
     if (second) parts.push(`${who(second)} closed at ${fmtT(second.finTime)}`);
   }
@@ -142,7 +143,8 @@ function verdictOf(c: Connection, counts: Partial<Record<AFlagName, number>>): {
   const retrans = (counts.retransmission ?? 0) + (counts.fast_retransmission ?? 0) + (counts.spurious_retransmission ?? 0);
   const problems: string[] = [];
   if (retrans) problems.push(plural(retrans, 'retransmission'));
-  if (counts.duplicate_ack) problems.push(plural(counts.duplicate_ack, 'duplicate ACK'));
+  // A lone duplicate ACK (a pure ACK repeated after a FIN, say) costs nothing; three ask for a fast retransmit.
+  if ((counts.duplicate_ack ?? 0) >= 3 || (retrans && counts.duplicate_ack)) problems.push(plural(counts.duplicate_ack!, 'duplicate ACK'));
   if (counts.out_of_order) problems.push(`${counts.out_of_order} out-of-order`);
   if (counts.lost_segment) problems.push(`${counts.lost_segment} not captured`);
   if (counts.zero_window) problems.push(plural(counts.zero_window, 'zero window'));

@@ -242,6 +242,7 @@ export class Tracker {
       if (F.badAck !== null && seqLe(p.ack, R.sndNxt)) F.badAck = null;
     }
     if (f & TcpFlag.FIN && !F.finSent) {
+      R.dataEndAtPeerFin = R.dataEnd;
       F.finSent = true;
       F.finSeq = seqAdd(p.seq, p.len);
       F.finFrame = p.frame;
@@ -255,7 +256,6 @@ export class Tracker {
     F.packets++;
     F.bytes += p.len;
     F.wireBytes += p.frameLen;
-    if (R.finSent && p.len > 0) F.bytesAfterPeerFin += p.len;
     conn.lastTime = time;
     conn.lastFrame = p.frame;
 
