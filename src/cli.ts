@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CaptureError, ExitCode, UserError } from './capture/errors.js';
 import { analyzeCommand, ANALYZE_HELP } from './cli/analyze-command.js';
+import { interfacesCommand, INTERFACES_HELP } from './cli/interfaces-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case 'help':
       if (rest[0] === 'analyze') process.stdout.write(ANALYZE_HELP);
+      else if (rest[0] === 'interfaces') process.stdout.write(INTERFACES_HELP);
       else process.stdout.write(MAIN_HELP);
       return ExitCode.Ok;
     case '-V':
@@ -46,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return ExitCode.Ok;
     case 'analyze':
       return analyzeCommand(rest);
+    case 'interfaces':
+      return interfacesCommand(rest);
     default:
       throw new UserError(`unknown command '${cmd}' (commands: analyze, repro, interfaces; see --help)`, ExitCode.Usage);
   }
