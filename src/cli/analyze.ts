@@ -41,6 +41,8 @@ export interface AnalyzeOptions {
   allConnections: boolean;
   /** Seconds of capture time to hold a line whose finding awaits evidence. */
   horizon?: number;
+  /** Called with every connection's summary as it ends (after filters). */
+  onConnection?: (s: ConnectionSummary) => void;
 }
 
 /** An address to match, parsed once: IPv4 as a number, IPv6 as four words. */
@@ -120,6 +122,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
 
   const onConnectionEnd = (s: ConnectionSummary): void => {
     if (!connMatches(o, s)) return;
+    o.onConnection?.(s);
     health[s.health] = (health[s.health] ?? 0) + 1;
     if (o.format === 'json') {
       const rec = stringifyRecord(connectionRecord(s));
