@@ -110,6 +110,11 @@ function classify(iface: string, message: string, filter: string | undefined): U
 
 export async function openLive(opts: LiveOptions): Promise<LiveSource> {
   const cap = loadCap();
+  // Check the name first: for an unknown device cap prints a libpcap warning of its own to stderr.
+  const known = cap.Cap.deviceList().map((d) => d.name);
+  if (!known.includes(opts.iface)) {
+    throw new UserError(`no such interface: ${opts.iface} (interfaces here: ${known.join(', ')})`, ExitCode.NoSuchInterface);
+  }
   const c = new cap.Cap();
   const buffer = Buffer.alloc(65535);
   let linkName: string;
