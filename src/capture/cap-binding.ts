@@ -57,19 +57,21 @@ function loadFailure(spec: string, e: unknown): string {
 }
 
 /**
- * cap's native object aborts the process (a libuv assertion) when it is closed or garbage-collected
- * after a failed `open()`: its destructor stops a poll handle that was never started. Handles whose
- * open failed are therefore kept reachable here for the life of the process (a few bytes each).
+ * Every cap handle is kept reachable for the life of the process: cap's native destructor is not
+ * safe to run. After a failed `open()` it stops a libuv poll handle that was never started (a
+ * libuv assertion aborts the process), and after a successful one it emits an async-hooks destroy
+ * event from inside V8's garbage collector (a segfault, seen in the tests). Each handle is a few
+ * hundred bytes; packet buffers are not retained (cap drops its pointer on close).
  */
-const failedHandles: CapHandle[] = [];
+const retained: CapHandle[] = [];
 
-/** `new Cap().open(...)`, returning the handle or libpcap's message; a failed handle is retained, never closed. */
+/** `new Cap().open(...)`: the open handle and its link type name, or libpcap's message (never close a failed handle). */
 export function tryOpen(cap: CapModule, device: string, filter: string, bufSize: number, buffer: Buffer): { handle: CapHandle; linkName: string } | { error: string } {
   const handle = new cap.Cap();
+  retained.push(handle);
   try {
     return { handle, linkName: handle.open(device, filter, bufSize, buffer) };
   } catch (e) {
-    failedHandles.push(handle);
     return { error: String((e as Error)?.message ?? e) };
   }
 }

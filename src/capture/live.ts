@@ -5,7 +5,7 @@
  * Time stamps: cap's packet event carries no capture time (its callback drops the time stamp of
  * libpcap's pcap_pkthdr, and nothing else in cap exposes it), so each packet is stamped when it is
  * delivered to Node, on a clock anchored once to the wall clock (Date.now(), read at the instant its
- * millisecond ticks, so the anchor is good to about a microsecond) and advanced by the monotonic
+ * millisecond ticks, so the anchor is good to a few microseconds) and advanced by the monotonic
  * clock (performance.now(), nanosecond resolution, no BigInt). Time stamps therefore never go
  * backwards, and a wall-clock step during the capture is not followed. cap opens libpcap in
  * immediate mode, so an idle machine delivers a packet tens of microseconds after the kernel
@@ -190,15 +190,29 @@ class DeliveryClock {
   private readonly mono0: number;
 
   constructor() {
-    // Date.now() has millisecond resolution: wait (at most ~1 ms, once) for it to tick, so the
-    // anchor is the start of a millisecond rather than anywhere within it.
-    const first = Date.now();
-    const limit = performance.now() + 2;
-    let wall = first;
-    while (wall === first && performance.now() < limit) wall = Date.now();
-    this.mono0 = performance.now();
-    this.sec0 = Math.floor(wall / 1000);
-    this.ns0 = (wall - this.sec0 * 1000) * 1_000_000;
+    // Date.now() has millisecond resolution: find the monotonic instant its millisecond ticks.
+    // The tick falls between the monotonic reading before the last unchanged Date.now() and the
+    // one after the changed Date.now(); a bracket wider than 10 µs (the thread was preempted) is
+    // not trusted and the next tick is tried, for at most 50 ms.
+    let best = { width: Infinity, wall: 0, mono: 0 };
+    let prevBefore = performance.now();
+    let prevWall = Date.now();
+    const giveUp = prevBefore + 50;
+    for (;;) {
+      const before = performance.now();
+      const wall = Date.now();
+      const after = performance.now();
+      if (wall !== prevWall) {
+        const width = after - prevBefore;
+        if (width < best.width) best = { width, wall, mono: (prevBefore + after) / 2 };
+        if (width < 0.01 || after > giveUp) break;
+      }
+      prevBefore = before;
+      prevWall = wall;
+    }
+    this.mono0 = best.mono;
+    this.sec0 = Math.floor(best.wall / 1000);
+    this.ns0 = (best.wall - this.sec0 * 1000) * 1_000_000;
   }
 
   stamp(pkt: CapturedPacket): void {
@@ -272,8 +286,8 @@ function interfaceNames(): string[] | null {
 }
 
 function noSuchInterface(iface: string, names: string[] | null): UserError {
-  const list = names === null ? 'libpcap cannot list them' : names.length === 0 ? 'libpcap lists none' : `there are ${names.join(', ')}`;
-  return new UserError(`no such interface '${iface}' (${list}; ackscope interfaces shows their addresses)`, ExitCode.NoSuchInterface);
+  const list = names === null ? 'libpcap cannot list them' : names.length === 0 ? 'libpcap lists none' : `interfaces here: ${names.join(', ')}`;
+  return new UserError(`no such interface: ${iface} (${list})`, ExitCode.NoSuchInterface);
 }
 
 /**
