@@ -75,7 +75,7 @@ export class PcapngWriter {
     try {
       fd = openSync(path, 'w');
     } catch (e) {
-      throw new UserError(`cannot create ${path}: ${(e as Error).message}`, ExitCode.NoInput);
+      throw new UserError(`cannot create ${path}: ${errnoText(e)}`, ExitCode.NoInput);
     }
     try {
       return new PcapngWriter(fd, path, opts);
@@ -129,7 +129,7 @@ export class PcapngWriter {
     try {
       while (off < this.used) off += writeSync(this.fd, this.buf, off, this.used - off);
     } catch (e) {
-      throw new UserError(`cannot write ${this.path}: ${(e as Error).message}`, ExitCode.Failure);
+      throw new UserError(`cannot write ${this.path}: ${errnoText(e)}`, ExitCode.Failure);
     } finally {
       // Keep what failed to go out in front, so a later flush can retry it.
       this.buf.copy(this.buf, 0, off, this.used);
@@ -253,4 +253,11 @@ function putOption(b: Buffer, at: number, code: number, value: Buffer): number {
   const end = at + option(value.length);
   b.fill(0, at + 4 + value.length, end);
   return end;
+}
+
+/** `no such file or directory (ENOENT)` from Node's `ENOENT: no such file or directory, open '/x'`. */
+function errnoText(e: unknown): string {
+  const message = String((e as Error)?.message ?? e);
+  const m = /^([A-Z0-9_]+): ([^,]+)/.exec(message);
+  return m ? `${m[2]} (${m[1]})` : message;
 }
