@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Decoder } from '../src/capture/decode.js';
 import { ExitCode, UserError } from '../src/capture/errors.js';
@@ -538,6 +538,33 @@ describe('live capture without the cap binding', () => {
     } finally {
       if (saved === undefined) delete process.env.ACKSCOPE_CAP_MODULE;
       else process.env.ACKSCOPE_CAP_MODULE = saved;
+    }
+  });
+
+  it('says the binding was never built when cap is installed without its native part (libpcap-dev was missing at install)', async (t) => {
+    let capDir: string;
+    try {
+      capDir = dirname(createRequire(import.meta.url).resolve('cap/package.json'));
+    } catch {
+      t.skip('cap is not installed');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'ackscope-unbuilt-cap-'));
+    const saved = process.env.ACKSCOPE_CAP_MODULE;
+    try {
+      cpSync(join(capDir, 'package.json'), join(dir, 'package.json'));
+      cpSync(join(capDir, 'lib'), join(dir, 'lib'), { recursive: true });
+      process.env.ACKSCOPE_CAP_MODULE = dir;
+      await assert.rejects(openLive({ iface: 'lo' }), (e: unknown) => {
+        assert.ok(e instanceof UserError, String(e));
+        assert.equal(e.exitCode, ExitCode.NoLibpcap);
+        assert.match(e.message, /\(cap is installed but was never built\).*apt-get install libpcap-dev.*npm rebuild cap/);
+        return true;
+      });
+    } finally {
+      if (saved === undefined) delete process.env.ACKSCOPE_CAP_MODULE;
+      else process.env.ACKSCOPE_CAP_MODULE = saved;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
