@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CaptureError, ExitCode, UserError } from './capture/errors.js';
 import { analyzeCommand, ANALYZE_HELP } from './cli/analyze-command.js';
 import { interfacesCommand, INTERFACES_HELP } from './cli/interfaces-command.js';
+import { reproCommand, REPRO_HELP } from './cli/repro-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       if (rest[0] === 'analyze') process.stdout.write(ANALYZE_HELP);
       else if (rest[0] === 'interfaces') process.stdout.write(INTERFACES_HELP);
+      else if (rest[0] === 'repro') process.stdout.write(REPRO_HELP);
       else process.stdout.write(MAIN_HELP);
       return ExitCode.Ok;
     case '-V':
@@ -50,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return analyzeCommand(rest);
     case 'interfaces':
       return interfacesCommand(rest);
+    case 'repro':
+      return reproCommand(rest);
     default:
       throw new UserError(`unknown command '${cmd}' (commands: analyze, repro, interfaces; see --help)`, ExitCode.Usage);
   }
