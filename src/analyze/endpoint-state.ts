@@ -28,19 +28,38 @@ export interface StateChange {
   readonly why: string;
 }
 
-export class EndpointState {
+export class EndpointState implements StateChange {
   state: TcpState = 'CLOSED';
-  /** The change made by the packet being processed, or null. Reset by {@link beginPacket}. */
-  change: StateChange | null = null;
+  /** Whether the packet being processed changed the state; then `from`, `to`, `why` describe it. */
+  changed = false;
+  from: TcpState = 'CLOSED';
+  to: TcpState = 'CLOSED';
+  why = '';
 
   beginPacket(): void {
-    this.change = null;
+    this.changed = false;
+  }
+
+  reset(): void {
+    this.state = 'CLOSED';
+    this.changed = false;
+    this.from = 'CLOSED';
+    this.to = 'CLOSED';
+    this.why = '';
+  }
+
+  /** The change made by the packet being processed, or null (no allocation: valid until the next packet). */
+  get change(): StateChange | null {
+    return this.changed ? this : null;
   }
 }
 
 function setState(ep: EndpointState, to: TcpState, why: string): void {
   if (ep.state === to) return;
-  ep.change = { from: ep.change ? ep.change.from : ep.state, to, why };
+  if (!ep.changed) ep.from = ep.state;
+  ep.changed = true;
+  ep.to = to;
+  ep.why = why;
   ep.state = to;
 }
 

@@ -72,6 +72,7 @@ export function zeekConnState(orig: ZeekState, resp: ZeekState, origBytes: numbe
   return 'OTH';
 }
 
+const NO_FINDINGS: readonly Finding[] = [];
 const fmtT = (t: number): string => `${t.toFixed(3)} s`;
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
@@ -113,7 +114,7 @@ export function closeStory(c: Connection): string {
   }
   const rst = [cl, sv].filter((f) => f.rstSent).sort((a, b) => a.rstTime - b.rstTime)[0];
   if (rst) {
-    const raf = c.findings.find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin' && f.frame === rst.rstFrame);
+    const raf = (c.findings ?? NO_FINDINGS).find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin' && f.frame === rst.rstFrame);
     const lost = raf && raf.unackedBytes > 0 ? ` with ${raf.unackedBytes} ${who(other(rst))} bytes unacknowledged` : '';
     parts.push(`${who(rst)} reset at ${fmtT(rst.rstTime)}${lost}`);
   } else if (fins.length === 2) {
@@ -123,8 +124,8 @@ export function closeStory(c: Connection): string {
 }
 
 function verdictOf(c: Connection, counts: Partial<Record<AFlagName, number>>): { health: Health; verdict: string } {
-  const bad = c.findings.find((f): f is AckUnsentFinding => f.kind === 'ack_unsent' && f.verdict === 'broken_peer');
-  const raf = c.findings.find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin');
+  const bad = (c.findings ?? NO_FINDINGS).find((f): f is AckUnsentFinding => f.kind === 'ack_unsent' && f.verdict === 'broken_peer');
+  const raf = (c.findings ?? NO_FINDINGS).find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin');
   const lost = raf && raf.unackedBytes > 0 ? `; ${plural(raf.unackedBytes, 'byte')} from the ${raf.resetBy === 'client' ? 'server' : 'client'} lost` : '';
   if (bad) {
     const peer = bad.by === 'client' ? 'server' : 'client';
@@ -158,10 +159,12 @@ function verdictOf(c: Connection, counts: Partial<Record<AFlagName, number>>): {
 
 export function summarize(c: Connection): ConnectionSummary {
   const analysis: Partial<Record<AFlagName, number>> = {};
-  FLAG_CATALOGUE.forEach((f, i) => {
-    const n = c.flagCounts[i]!;
-    if (n) analysis[f.name] = n;
-  });
+  if (c.flagCounts) {
+    FLAG_CATALOGUE.forEach((f, i) => {
+      const n = c.flagCounts![i]!;
+      if (n) analysis[f.name] = n;
+    });
+  }
   const cl = c.flows[c.client];
   const sv = c.flows[c.client ^ 1]!;
   const { health, verdict } = verdictOf(c, analysis);
@@ -179,9 +182,9 @@ export function summarize(c: Connection): ConnectionSummary {
     history: c.history,
     closed: closeStory(c),
     analysis,
-    findings: { ...c.findingCounts },
+    findings: { ...(c.findingCounts ?? {}) },
     health,
     verdict,
-    details: c.findings,
+    details: c.findings ?? NO_FINDINGS,
   };
 }

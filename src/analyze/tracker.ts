@@ -12,7 +12,7 @@
  */
 import { TcpFlag, TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
 import { parseTcpOptions } from '../capture/decode.js';
-import { Connection, ConnectionTable, Flow, tupleHash } from './connection.js';
+import { Connection, ConnectionTable, newFlows, tupleHash, type Flow } from './connection.js';
 import { diagnose, type DiagnoseInput } from './diagnose.js';
 import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
@@ -49,7 +49,12 @@ export interface TrackerOptions {
   maxFindingsPerConnection: number;
 }
 
-export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { closeLinger: 10, maxFindingsPerConnection: 50 };
+/**
+ * closeLinger: 3 s of capture time after the close covers the retransmitted FINs, final ACKs and
+ * RSTs that follow a close; a packet of the same 4-tuple arriving later starts a new stream (tshark
+ * would keep the old number). Shorter means less memory on captures full of short connections.
+ */
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { closeLinger: 3, maxFindingsPerConnection: 50 };
 
 export interface Totals {
   packets: number;
@@ -58,12 +63,21 @@ export interface Totals {
   readonly findingCounts: Partial<Record<FindingKind, number>>;
 }
 
-const HISTORY_LETTERS = { syn: 'S', synack: 'H', ack: 'A', data: 'D', fin: 'F', rst: 'R' } as const;
+/** Zeek history letters: index = kind * 2 + (responder ? 1 : 0). */
+const HISTORY = ['S', 's', 'H', 'h', 'A', 'a', 'D', 'd', 'F', 'f', 'R', 'r'] as const;
+const H_SYN = 0;
+const H_SYNACK = 2;
+const H_ACK = 4;
+const H_DATA = 6;
+const H_FIN = 8;
+const H_RST = 10;
 
 export class Tracker {
   private readonly table = new ConnectionTable();
   private nextStream = 0;
   private readonly closing: Connection[] = [];
+  /** Summarised connections, reset and reused for new ones (bounded). */
+  private readonly spare: Connection[] = [];
   private closingHead = 0;
   private readonly opts = new TcpOptions();
   private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false };
@@ -75,7 +89,7 @@ export class Tracker {
     private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
     private readonly onConnectionEnd: (s: ConnectionSummary, c: Connection) => void = () => {},
   ) {
-    const none = new Flow();
+    const none = newFlows()[0];
     this.dIn = { conn: null as unknown as Connection, F: none, R: none, side: 'client', frame: 0, seq: 0, ack: 0, len: 0, tcpFlags: 0, tsharkFlags: 0, prevAck: 0 };
   }
 
@@ -157,7 +171,7 @@ export class Tracker {
     res.win = !syn && F.winScale >= 0 ? p.win * 2 ** F.winScale : p.win;
 
     // ackscope's diagnoses, on the flows as they were before this packet's data.
-    res.findings.length = 0;
+    if (res.findings.length) res.findings.length = 0;
     const d = this.dIn;
     d.conn = conn;
     d.F = F;
@@ -208,7 +222,8 @@ export class Tracker {
   }
 
   private open(p: TcpPacket, h: number, time: number): Connection {
-    const c = new Connection(p, this.nextStream++, time);
+    const stream = this.nextStream++;
+    const c = this.spare.pop()?.init(p, stream, time) ?? new Connection(p, stream, time);
     c.hash = h;
     const syn = (p.flags & TcpFlag.SYN) !== 0;
     const ack = (p.flags & TcpFlag.ACK) !== 0;
@@ -259,35 +274,30 @@ export class Tracker {
     conn.lastTime = time;
     conn.lastFrame = p.frame;
 
-    const upper = F === conn.flows[conn.client];
-    const letter =
-      f & TcpFlag.RST ? HISTORY_LETTERS.rst
-      : f & TcpFlag.SYN ? (f & TcpFlag.ACK ? HISTORY_LETTERS.synack : HISTORY_LETTERS.syn)
-      : f & TcpFlag.FIN ? HISTORY_LETTERS.fin
-      : p.len > 0 ? HISTORY_LETTERS.data
-      : HISTORY_LETTERS.ack;
-    const ch = upper ? letter : letter.toLowerCase();
-    if (!conn.history.includes(ch)) conn.history += ch;
-    if (p.len > 0 && f & TcpFlag.FIN) {
-      const d = upper ? 'D' : 'd';
-      if (!conn.history.includes(d)) conn.history += d;
-    }
+    const resp = F === conn.flows[conn.client] ? 0 : 1;
+    const kind = f & TcpFlag.RST ? H_RST : f & TcpFlag.SYN ? (f & TcpFlag.ACK ? H_SYNACK : H_SYN) : f & TcpFlag.FIN ? H_FIN : p.len > 0 ? H_DATA : H_ACK;
+    noteHistory(conn, kind + resp);
+    if (p.len > 0 && f & TcpFlag.FIN) noteHistory(conn, H_DATA + resp);
   }
 
   private count(conn: Connection, flags: number, findings: readonly Finding[]): void {
     this.totals.packets++;
     if (flags !== 0) {
+      const fc = (conn.flagCounts ??= new Uint32Array(FLAG_CATALOGUE.length));
       for (let i = 0; i < FLAG_CATALOGUE.length; i++) {
         if (flags & FLAG_CATALOGUE[i]!.bit) {
-          conn.flagCounts[i]!++;
+          fc[i]!++;
           this.totals.flagCounts[i]!++;
         }
       }
     }
+    if (findings.length === 0) return;
+    const counts = (conn.findingCounts ??= {});
+    const kept = (conn.findings ??= []);
     for (const f of findings) {
-      conn.findingCounts[f.kind] = (conn.findingCounts[f.kind] ?? 0) + 1;
+      counts[f.kind] = (counts[f.kind] ?? 0) + 1;
       this.totals.findingCounts[f.kind] = (this.totals.findingCounts[f.kind] ?? 0) + 1;
-      if (conn.findings.length < this.options.maxFindingsPerConnection) conn.findings.push(f);
+      if (kept.length < this.options.maxFindingsPerConnection) kept.push(f);
     }
   }
 
@@ -320,7 +330,15 @@ export class Tracker {
     c.finished = true;
     this.table.remove(c, c.hash);
     this.onConnectionEnd(summarize(c), c);
+    if (this.spare.length < MAX_SPARE) this.spare.push(c);
   }
 }
 
+const MAX_SPARE = 4096;
 const isDone = (s: TcpState): boolean => s === 'CLOSED' || s === 'TIME-WAIT';
+
+function noteHistory(c: Connection, i: number): void {
+  if (c.historySeen & (1 << i)) return;
+  c.historySeen |= 1 << i;
+  c.history += HISTORY[i];
+}

@@ -10,6 +10,8 @@ import type { Finding } from '../analyze/findings.js';
 interface Held {
   time: number;
   conn: Connection;
+  /** The connection's stream when held: a recycled Connection object has another. */
+  stream: number;
   findings: readonly Finding[];
   render: () => string;
 }
@@ -26,7 +28,7 @@ export class DeferredOutput {
       this.write(render());
       return;
     }
-    this.held.push({ time, conn, findings, render });
+    this.held.push({ time, conn, stream: conn.stream, findings, render });
     this.release(time);
   }
 
@@ -35,7 +37,7 @@ export class DeferredOutput {
     let i = 0;
     for (; i < this.held.length; i++) {
       const h = this.held[i]!;
-      if (now - h.time < this.horizon && !h.conn.finished && h.findings.some(waiting)) break;
+      if (now - h.time < this.horizon && !h.conn.finished && h.conn.stream === h.stream && h.findings.some(waiting)) break;
       this.write(h.render());
     }
     if (i > 0) this.held.splice(0, i);
