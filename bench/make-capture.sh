@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Records the benchmark capture: bench/data/bench.pcap, >= 1,000,000 TCP packets of real traffic on
+# the loopback of a network namespace whose lo has MTU 1500 (many short connections and a few bulk
+# transfers), snaplen 128. With --x10 it also writes bench-x10.pcap: ten copies, each shifted one
+# hour later, for the memory test. Reuses files that are already there. Needs root, tcpdump,
+# python3, editcap/mergecap (wireshark-common).
+set -euo pipefail
+cd "$(dirname "$0")"
+mkdir -p data
+NS=ackC-bench
+OUT=data/bench.pcap
+cleanup() {
+  [ -n "${TD:-}" ] && kill "$TD" 2>/dev/null || true
+  ip netns del $NS 2>/dev/null || true
+}
+trap cleanup EXIT
+
+if [ ! -s "$OUT" ]; then
+  cleanup
+  ip netns add $NS
+  ip -n $NS link set lo mtu 1500 up
+  # Segments as on a real link: no GSO/TSO super-packets on the loopback.
+  ip netns exec $NS ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || echo "ethtool missing: bulk segments will be GSO-sized" >&2
+  ip netns exec $NS tcpdump -i lo -s 128 -B 262144 --immediate-mode -w "$OUT.tmp" tcp 2>/dev/null & TD=$!
+  sleep 1
+  ip netns exec $NS python3 - <<'PY'
+import socket, threading, os
+def bulk_server(port, size):
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(('127.0.0.1', port)); l.listen(64)
+    def serve(c):
+        c.recv(16); data = b'x' * 65536; left = size
+        while left > 0:
+            n = c.send(data[:min(left, 65536)]); left -= n
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536): pass
+        c.close()
+    while True:
+        c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+def echo_server(port):
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(('127.0.0.1', port)); l.listen(512)
+    while True:
+        c, _ = l.accept()
+        d = c.recv(1024); c.sendall(d * 4); c.shutdown(socket.SHUT_WR)
+        while c.recv(1024): pass
+        c.close()
+threading.Thread(target=bulk_server, args=(5001, 250_000_000), daemon=True).start()
+threading.Thread(target=echo_server, args=(5002,), daemon=True).start()
+import time; time.sleep(0.3)
+def bulk():
+    s = socket.create_connection(('127.0.0.1', 5001)); s.sendall(b'go')
+    while s.recv(1 << 20): pass
+    s.close()
+ts = [threading.Thread(target=bulk) for _ in range(3)]
+for t in ts: t.start()
+for i in range(60000):
+    s = socket.create_connection(('127.0.0.1', 5002)); s.sendall(b'hello %d\n' % i)
+    while s.recv(4096): pass
+    s.close()
+for t in ts: t.join()
+PY
+  sleep 1
+  kill -INT "$TD"; wait "$TD" 2>/dev/null || true; TD=
+  mv "$OUT.tmp" "$OUT"
+fi
+echo "$OUT: $(capinfos -c -M "$OUT" | awk -F': *' '/Number of packets/ {print $2}') packets, $(du -h "$OUT" | cut -f1)"
+
+if [ "${1:-}" = "--x10" ] && [ ! -s data/bench-x10.pcap ]; then
+  parts=()
+  for i in 0 1 2 3 4 5 6 7 8 9; do
+    editcap -t $((i * 3600)) "$OUT" "data/shift-$i.pcap"; parts+=("data/shift-$i.pcap")
+  done
+  mergecap -a -F pcap -w data/bench-x10.pcap "${parts[@]}"
+  rm -f "${parts[@]}"
+  echo "data/bench-x10.pcap: $(du -h data/bench-x10.pcap | cut -f1)"
+fi
