@@ -1,0 +1,83 @@
+/**
+ * The tracker's memory follows open connections: finished connections are summarised, dropped and
+ * their objects recycled; a recycled connection starts exactly like a fresh one.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildTcpFrame } from '../src/capture/frame-builder.js';
+import { Decoder } from '../src/capture/decode.js';
+import { newCapturedPacket } from '../src/capture/packet.js';
+import { TcpPacket } from '../src/capture/tcp-packet.js';
+import { Connection } from '../src/analyze/connection.js';
+import { Tracker } from '../src/analyze/tracker.js';
+
+const dec = new Decoder();
+const pkt = newCapturedPacket();
+const tp = new TcpPacket();
+function seg(sport: number, fromClient: boolean, flags: ('SYN' | 'ACK' | 'FIN' | 'PSH' | 'RST')[], seq: number, ack: number, len = 0): TcpPacket {
+  const f = buildTcpFrame({
+    linktype: 1,
+    src: fromClient ? '10.0.0.1' : '10.0.0.2',
+    dst: fromClient ? '10.0.0.2' : '10.0.0.1',
+    sport: fromClient ? sport : 80,
+    dport: fromClient ? 80 : sport,
+    seq,
+    ack,
+    flags,
+    win: 1000,
+    payload: new Uint8Array(len),
+  });
+  Object.assign(pkt, { data: f, offset: 0, caplen: f.length, origlen: f.length, linktype: 1, frame: pkt.frame + 1 });
+  dec.decode(pkt, tp);
+  return tp;
+}
+
+/** One whole connection: handshake, 10 bytes each way, FIN both ways. */
+function conversation(tr: Tracker, port: number, t: number): void {
+  const c = 1000, s = 5000;
+  const steps: [boolean, ('SYN' | 'ACK' | 'FIN' | 'PSH')[], number, number, number][] = [
+    [true, ['SYN'], c, 0, 0],
+    [false, ['SYN', 'ACK'], s, c + 1, 0],
+    [true, ['ACK'], c + 1, s + 1, 0],
+    [true, ['PSH', 'ACK'], c + 1, s + 1, 10],
+    [false, ['PSH', 'ACK'], s + 1, c + 11, 10],
+    [true, ['FIN', 'ACK'], c + 11, s + 11, 0],
+    [false, ['FIN', 'ACK'], s + 11, c + 12, 0],
+    [true, ['ACK'], c + 12, s + 12, 0],
+  ];
+  steps.forEach(([fc, fl, sq, ak, len], i) => tr.process(seg(port, fc, fl, sq, ak, len), pkt.data, t + i * 0.001));
+}
+
+describe('tracker memory', () => {
+  it('keeps open connections bounded by the linger however many connections pass', () => {
+    let ended = 0;
+    const tr = new Tracker({ closeLinger: 1, maxFindingsPerConnection: 10 }, () => ended++);
+    let maxOpen = 0;
+    for (let i = 0; i < 5000; i++) {
+      conversation(tr, 10000 + (i % 50000), i * 0.01);
+      maxOpen = Math.max(maxOpen, tr.openConnections);
+    }
+    tr.finish();
+    assert.equal(ended, 5000);
+    // 1 s of linger at 100 connections per second: about 100 open at once, never thousands.
+    assert.ok(maxOpen <= 150, `up to ${maxOpen} connections open`);
+  });
+
+  it('recycles finished connections so that a reused one equals a fresh one', () => {
+    const summaries: string[] = [];
+    const tr = new Tracker({ closeLinger: 0.5, maxFindingsPerConnection: 10 }, (s) => summaries.push(JSON.stringify({ ...s, stream: 0, start: 0, firstFrame: 0, lastFrame: 0, closed: s.closed.replace(/\d+\.\d+ s/g, 'T'), client: { ...s.client, port: 0, finFrame: 0 }, server: { ...s.server, finFrame: 0 }, duration: s.duration.toFixed(6), irtt: s.irtt?.toFixed(6) })));
+    for (let i = 0; i < 40; i++) conversation(tr, 20000 + i, i * 1.0);
+    tr.finish();
+    // Every connection was the same conversation: recycled objects must summarise identically.
+    assert.equal(new Set(summaries).size, 1, summaries.slice(0, 2).join('\n'));
+    const fresh = new Connection(seg(1, true, ['SYN'], 1, 0), 0, 0);
+    const used = new Connection(seg(1, true, ['SYN'], 1, 0), 0, 0);
+    used.flows[0].nextseq = 77;
+    used.flows[1].finSent = true;
+    used.history = 'ShA';
+    used.finished = true;
+    used.init(seg(1, true, ['SYN'], 1, 0), 0, 0);
+    const view = (c: Connection): unknown => ({ ...c, hashNext: null, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
+    assert.deepEqual(view(used), view(fresh));
+  });
+});
