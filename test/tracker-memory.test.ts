@@ -77,7 +77,7 @@ describe('tracker memory', () => {
     used.history = 'ShA';
     used.finished = true;
     used.init(seg(1, true, ['SYN'], 1, 0), 0, 0);
-    const view = (c: Connection): unknown => ({ ...c, hashNext: null, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
+    const view = (c: Connection): unknown => ({ ...c, firstFrame: 0, hashNext: null, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
     assert.deepEqual(view(used), view(fresh));
   });
 });
