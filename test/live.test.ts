@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Decoder } from '../src/capture/decode.js';
 import { ExitCode, UserError } from '../src/capture/errors.js';
@@ -24,6 +24,7 @@ import { runClient } from '../src/repro/client.js';
 import { startServer } from '../src/repro/server.js';
 import { assertMatchesTshark, collect, snapshot, tsharkLive, type FrameRecord } from './helpers/capture-records.js';
 import { runCli } from './helpers/cli.js';
+import { CHILD_ENV } from './helpers/live-writer-child.js';
 import { CLIENT_DATA, SERVER_AFTER_FIN, SERVER_DATA, startTalkServer, waitFor, type TalkServer } from './helpers/loopback-talk.js';
 import { CLI } from './helpers/paths.js';
 import { tsharkAvailable, tsharkRows } from './helpers/tshark.js';
@@ -438,9 +439,16 @@ describe('openLive on loopback', { skip }, () => {
 
 const CHILD = fileURLToPath(new URL('./helpers/live-writer-child.js', import.meta.url));
 
-describe('a capturing child process', { skip }, () => {
+describe('a capturing child process', { skip, timeout: 60_000 }, () => {
+  const children = new Set<ReturnType<typeof spawn>>();
+  // A child left capturing would keep this test file (and CI) waiting: end every one, pass or fail.
+  afterEach(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    children.clear();
+  });
   async function startChild(file: string, port: number): Promise<{ child: ReturnType<typeof spawn>; out: () => string; err: () => string }> {
-    const child = spawn(process.execPath, [CHILD, 'lo', `tcp port ${port}`, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, 'lo', `tcp port ${port}`, file], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...CHILD_ENV } });
+    children.add(child);
     let out = '';
     let err = '';
     child.stdout!.on('data', (c) => (out += c));
@@ -514,7 +522,7 @@ describe('a capturing child process', { skip }, () => {
       t.skip('setpriv cannot drop capabilities here (no CAP_SETPCAP)');
       return;
     }
-    const r = spawnSync('/usr/bin/setpriv', [...drop, process.execPath, CHILD, 'lo', '', join(tmpdir(), 'ackscope-never-written.pcapng')], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('/usr/bin/setpriv', [...drop, process.execPath, CHILD, 'lo', '', join(tmpdir(), 'ackscope-never-written.pcapng')], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...CHILD_ENV } });
     assert.equal(r.status, ExitCode.NoPermission, r.stderr);
     assert.ok(r.stderr.includes(SETCAP_LINE), r.stderr);
     assert.match(r.stderr, /^no permission to capture on lo \(.*Operation not permitted.*\)/);

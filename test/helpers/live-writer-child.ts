@@ -4,12 +4,20 @@
  *
  *   node live-writer-child.js IFACE FILTER PATH
  *
+ * Stops on SIGINT/SIGTERM or when stdin closes (the parent died).
  * stdout: `{"ready":true,"linktype":N}` once capturing, `{"packets":N}` after a clean stop.
  * A UserError ends it with its exit code and its message on stderr.
+ *
+ * It runs only with ACKSCOPE_TEST_CHILD=live-writer in the environment: `node --test dist/test/`
+ * also runs every file under test/ as a test, and this one must then do nothing (not capture
+ * everything on lo until killed).
  */
 import { UserError } from '../../src/capture/errors.js';
 import { openLive } from '../../src/capture/live.js';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
+
+/** The environment a test gives this script to make it run. */
+export const CHILD_ENV = { ACKSCOPE_TEST_CHILD: 'live-writer' } as const;
 
 async function main(): Promise<number> {
   const [iface = 'lo', filter = '', path = 'live.pcapng'] = process.argv.slice(2);
@@ -18,17 +26,20 @@ async function main(): Promise<number> {
   const stop = (): void => live.stop();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Stop too when the parent goes away (its end of our stdin closes), so no capture outlives a test.
+  process.stdin.on('end', stop).on('close', stop).resume();
   process.stdout.write(`${JSON.stringify({ ready: true, linktype: live.linktype })}\n`);
   try {
     await live.run((p) => writer.write(p));
   } finally {
     writer.close();
+    process.stdin.destroy(); // or the open pipe keeps this process alive after the capture ended
   }
   process.stdout.write(`${JSON.stringify({ packets: writer.packets })}\n`);
   return 0;
 }
 
-main().then(
+if (process.env.ACKSCOPE_TEST_CHILD === CHILD_ENV.ACKSCOPE_TEST_CHILD) main().then(
   (code) => {
     process.exitCode = code;
   },
