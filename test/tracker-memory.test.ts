@@ -9,6 +9,7 @@ import { Decoder } from '../src/capture/decode.js';
 import { newCapturedPacket } from '../src/capture/packet.js';
 import { TcpPacket } from '../src/capture/tcp-packet.js';
 import { Connection } from '../src/analyze/connection.js';
+import { summarize } from '../src/analyze/summary.js';
 import { Tracker } from '../src/analyze/tracker.js';
 
 const dec = new Decoder();
@@ -65,7 +66,11 @@ describe('tracker memory', () => {
 
   it('recycles finished connections so that a reused one equals a fresh one', () => {
     const summaries: string[] = [];
-    const tr = new Tracker({ closeLinger: 0.5, maxFindingsPerConnection: 10 }, (s) => summaries.push(JSON.stringify({ ...s, stream: 0, start: 0, firstFrame: 0, lastFrame: 0, closed: s.closed.replace(/\d+\.\d+ s/g, 'T'), client: { ...s.client, port: 0, finFrame: 0 }, server: { ...s.server, finFrame: 0 }, duration: s.duration.toFixed(6), irtt: s.irtt?.toFixed(6) })));
+    const tr = new Tracker({ closeLinger: 0.5, maxFindingsPerConnection: 10 }, (c) => {
+      const s = summarize(c);
+      const masked = { ...s, stream: 0, start: 0, firstFrame: 0, lastFrame: 0, closed: s.closed.replace(/\d+\.\d+ s/g, 'T'), client: { ...s.client, port: 0, finFrame: 0 }, server: { ...s.server, finFrame: 0 }, duration: s.duration.toFixed(6), irtt: s.irtt?.toFixed(6) };
+      summaries.push(JSON.stringify(masked));
+    });
     for (let i = 0; i < 40; i++) conversation(tr, 20000 + i, i * 1.0);
     tr.finish();
     // Every connection was the same conversation: recycled objects must summarise identically.

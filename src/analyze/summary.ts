@@ -123,38 +123,62 @@ export function closeStory(c: Connection): string {
   return parts.join(', ');
 }
 
-function verdictOf(c: Connection, counts: Partial<Record<AFlagName, number>>): { health: Health; verdict: string } {
-  const bad = (c.findings ?? NO_FINDINGS).find((f): f is AckUnsentFinding => f.kind === 'ack_unsent' && f.verdict === 'broken_peer');
-  const raf = (c.findings ?? NO_FINDINGS).find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin');
-  const lost = raf && raf.unackedBytes > 0 ? `; ${plural(raf.unackedBytes, 'byte')} from the ${raf.resetBy === 'client' ? 'server' : 'client'} lost` : '';
+/**
+ * The health of a connection and, when `words` is set, its one-line verdict. One function for
+ * both so they cannot disagree; without words it builds no string (most connections of a big
+ * capture are only counted).
+ */
+function judge(c: Connection, words: boolean): { health: Health; verdict: string } {
+  const found = c.findings ?? NO_FINDINGS;
+  const bad = found.find((f): f is AckUnsentFinding => f.kind === 'ack_unsent' && f.verdict === 'broken_peer');
+  const raf = found.find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin');
+  const lost = (): string => (raf && raf.unackedBytes > 0 ? `; ${plural(raf.unackedBytes, 'byte')} from the ${raf.resetBy === 'client' ? 'server' : 'client'} lost` : '');
   if (bad) {
+    if (!words) return { health: 'broken', verdict: '' };
     const peer = bad.by === 'client' ? 'server' : 'client';
     const sig = bad.afterOwnFin && bad.beyond === 1 ? ' (after its own FIN, off by one: a NAT/proxy mishandling half-close, as VirtualBox NAT port forwarding does)' : '';
     return {
       health: 'broken',
-      verdict: `BROKEN: the ${bad.by} acknowledged ${plural(bad.beyond, 'byte')} the ${peer} never sent (frame ${bad.frame})${sig}; the ${peer} rejected it${lost}`,
+      verdict: `BROKEN: the ${bad.by} acknowledged ${plural(bad.beyond, 'byte')} the ${peer} never sent (frame ${bad.frame})${sig}; the ${peer} rejected it${lost()}`,
     };
   }
   if (raf) {
-    return {
-      health: raf.unackedBytes > 0 ? 'broken' : 'degraded',
-      verdict: `${raf.unackedBytes > 0 ? 'BROKEN' : 'RESET'}: the ${raf.resetBy} reset the connection after a half-close${lost}`,
-    };
+    const health = raf.unackedBytes > 0 ? 'broken' : 'degraded';
+    return { health, verdict: words ? `${raf.unackedBytes > 0 ? 'BROKEN' : 'RESET'}: the ${raf.resetBy} reset the connection after a half-close${lost()}` : '' };
   }
-  const retrans = (counts.retransmission ?? 0) + (counts.fast_retransmission ?? 0) + (counts.spurious_retransmission ?? 0);
-  const problems: string[] = [];
-  if (retrans) problems.push(plural(retrans, 'retransmission'));
+  const fc = c.flagCounts;
+  const n = (i: number): number => (fc ? fc[i]! : 0);
+  const retrans = n(I_RETRANS) + n(I_FAST) + n(I_SPURIOUS);
+  const dups = n(I_DUP);
   // A lone duplicate ACK (a pure ACK repeated after a FIN, say) costs nothing; three ask for a fast retransmit.
-  if ((counts.duplicate_ack ?? 0) >= 3 || (retrans && counts.duplicate_ack)) problems.push(plural(counts.duplicate_ack!, 'duplicate ACK'));
-  if (counts.out_of_order) problems.push(`${counts.out_of_order} out-of-order`);
-  if (counts.lost_segment) problems.push(`${counts.lost_segment} not captured`);
-  if (counts.zero_window) problems.push(plural(counts.zero_window, 'zero window'));
-  const anyFin = c.flows[0].finSent || c.flows[1].finSent;
-  const anyRst = c.flows[0].rstSent || c.flows[1].rstSent;
-  if (problems.length) return { health: 'degraded', verdict: `DEGRADED: ${problems.join(', ')}` };
-  if (anyRst) return { health: 'degraded', verdict: 'RESET: the connection was reset' };
-  if (!anyFin) return { health: 'incomplete', verdict: 'OPEN: no close seen in the capture' };
+  const dupsCount = dups >= 3 || (retrans > 0 && dups > 0);
+  if (retrans || dupsCount || n(I_OOO) || n(I_LOST) || n(I_ZERO)) {
+    if (!words) return { health: 'degraded', verdict: '' };
+    const problems: string[] = [];
+    if (retrans) problems.push(plural(retrans, 'retransmission'));
+    if (dupsCount) problems.push(plural(dups, 'duplicate ACK'));
+    if (n(I_OOO)) problems.push(`${n(I_OOO)} out-of-order`);
+    if (n(I_LOST)) problems.push(`${n(I_LOST)} not captured`);
+    if (n(I_ZERO)) problems.push(plural(n(I_ZERO), 'zero window'));
+    return { health: 'degraded', verdict: `DEGRADED: ${problems.join(', ')}` };
+  }
+  if (c.flows[0].rstSent || c.flows[1].rstSent) return { health: 'degraded', verdict: 'RESET: the connection was reset' };
+  if (!c.flows[0].finSent && !c.flows[1].finSent) return { health: 'incomplete', verdict: 'OPEN: no close seen in the capture' };
   return { health: 'ok', verdict: 'OK: no acknowledgement problems' };
+}
+
+const flagIndex = (name: AFlagName): number => FLAG_CATALOGUE.findIndex((f) => f.name === name);
+const I_RETRANS = flagIndex('retransmission');
+const I_FAST = flagIndex('fast_retransmission');
+const I_SPURIOUS = flagIndex('spurious_retransmission');
+const I_DUP = flagIndex('duplicate_ack');
+const I_OOO = flagIndex('out_of_order');
+const I_LOST = flagIndex('lost_segment');
+const I_ZERO = flagIndex('zero_window');
+
+/** How a finished connection fared, without building its summary. */
+export function healthOf(c: Connection): Health {
+  return judge(c, false).health;
 }
 
 export function summarize(c: Connection): ConnectionSummary {
@@ -167,7 +191,7 @@ export function summarize(c: Connection): ConnectionSummary {
   }
   const cl = c.flows[c.client];
   const sv = c.flows[c.client ^ 1]!;
-  const { health, verdict } = verdictOf(c, analysis);
+  const { health, verdict } = judge(c, true);
   return {
     type: 'connection',
     stream: c.stream,

@@ -6,7 +6,7 @@
  *   1. `new Tracker(options, onConnectionEnd)`.
  *   2. `process(pkt, bytes, time)` for every TCP segment, in capture order. The returned
  *      {@link PacketResult} is reused: valid until the next call.
- *   3. `finish()` once: every connection still open is summarised.
+ *   3. `finish()` once: every connection still open is ended.
  * A connection is summarised and its state dropped `closeLinger` seconds (capture time) after it
  * closed (RST, or both FINs acknowledged) and went quiet, so memory follows open connections.
  */
@@ -18,7 +18,6 @@ import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type St
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
 import type { Finding, FindingKind, Side } from './findings.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqRel } from './seq.js';
-import { summarize, type ConnectionSummary } from './summary.js';
 import { TsharkVerdict, tsharkAnalyze } from './tshark-rules.js';
 
 export class PacketResult {
@@ -87,7 +86,11 @@ export class Tracker {
 
   constructor(
     private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
-    private readonly onConnectionEnd: (s: ConnectionSummary, c: Connection) => void = () => {},
+    /**
+     * Called once per connection when it ends, before its state is recycled: `summarize(c)` there
+     * if the summary is wanted (building it costs more than tracking a short connection).
+     */
+    private readonly onConnectionEnd: (c: Connection) => void = () => {},
   ) {
     const none = newFlows()[0];
     this.dIn = { conn: null as unknown as Connection, F: none, R: none, side: 'client', frame: 0, seq: 0, ack: 0, len: 0, tcpFlags: 0, tsharkFlags: 0, prevAck: 0 };
@@ -329,7 +332,7 @@ export class Tracker {
     if (c.finished) return;
     c.finished = true;
     this.table.remove(c, c.hash);
-    this.onConnectionEnd(summarize(c), c);
+    this.onConnectionEnd(c);
     if (this.spare.length < MAX_SPARE) this.spare.push(c);
   }
 }

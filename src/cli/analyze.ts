@@ -21,7 +21,7 @@ import {
   totalsTable,
   type RunCounts,
 } from '../analyze/render-text.js';
-import type { ConnectionSummary, Health } from '../analyze/summary.js';
+import { healthOf, summarize, type ConnectionSummary, type Health } from '../analyze/summary.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
 import { DeferredOutput } from './deferred.js';
 import { Output } from './output.js';
@@ -81,15 +81,14 @@ function hostMatches(h: HostFilter, p: TcpPacket): boolean {
   return eq(p.src6) || eq(p.dst6);
 }
 
-function connMatches(o: AnalyzeOptions, s: ConnectionSummary): boolean {
-  if (o.stream !== undefined && s.stream !== o.stream) return false;
-  if (o.port !== undefined && s.client.port !== o.port && s.server.port !== o.port) return false;
+function connMatches(o: AnalyzeOptions, c: Connection): boolean {
+  if (o.stream !== undefined && c.stream !== o.stream) return false;
+  if (o.port !== undefined && c.pa !== o.port && c.pb !== o.port) return false;
   if (o.host) {
-    const h = parseHost(s.client.addr);
-    const k = parseHost(s.server.addr);
-    const same = (x: HostFilter | null): boolean =>
-      x !== null && x.v === o.host!.v && (x.v === 4 ? x.a === (o.host as { a: number }).a : x.w.every((v, i) => v === (o.host as { w: Uint32Array }).w[i]));
-    if (!same(h) && !same(k)) return false;
+    const h = o.host;
+    if (h.v === 4) return c.ipVersion === 4 && (c.a4 === h.a || c.b4 === h.a);
+    const eq = (x: Uint32Array | null): boolean => x !== null && x[0] === h.w[0] && x[1] === h.w[1] && x[2] === h.w[2] && x[3] === h.w[3];
+    return c.ipVersion === 6 && (eq(c.a6) || eq(c.b6));
   }
   return true;
 }
@@ -120,21 +119,25 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   const emit = (s: string): void => out.line(s);
   const deferred = new DeferredOutput(emit, o.horizon ?? 3);
 
-  const onConnectionEnd = (s: ConnectionSummary): void => {
-    if (!connMatches(o, s)) return;
-    o.onConnection?.(s);
-    health[s.health] = (health[s.health] ?? 0) + 1;
-    if (o.format === 'json') {
-      const rec = stringifyRecord(connectionRecord(s));
-      deferred.add(-Infinity, FINISHED, [], () => rec);
-      return;
+  const onConnectionEnd = (c: Connection): void => {
+    if (!connMatches(o, c)) return;
+    const h = healthOf(c);
+    health[h] = (health[h] ?? 0) + 1;
+    if (o.format === 'json' || o.onConnection) {
+      const s = summarize(c);
+      o.onConnection?.(s);
+      if (o.format === 'json') {
+        const rec = stringifyRecord(connectionRecord(s));
+        deferred.add(-Infinity, FINISHED, [], () => rec);
+        return;
+      }
     }
-    for (const f of s.details) if (findings.length < KEEP_FINDINGS) findings.push(f);
-    if (kept.length < KEEP_SUMMARIES) kept.push(s);
+    if (c.findings) for (const f of c.findings) if (findings.length < KEEP_FINDINGS) findings.push(f);
+    // Keep a summary for the tables while there is room, then only to replace an OK one with a worse.
+    if (kept.length < KEEP_SUMMARIES) kept.push(summarize(c));
     else {
-      // Keep the most interesting ones: replace an OK one if this one is worse.
-      const i = s.health === 'ok' ? -1 : kept.findIndex((k) => k.health === 'ok');
-      if (i >= 0) kept[i] = s;
+      const i = h === 'ok' ? -1 : kept.findIndex((k) => k.health === 'ok');
+      if (i >= 0) kept[i] = summarize(c);
       dropped++;
     }
   };
