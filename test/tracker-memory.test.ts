@@ -9,7 +9,11 @@ import { Decoder } from '../src/capture/decode.js';
 import { newCapturedPacket } from '../src/capture/packet.js';
 import { TcpPacket } from '../src/capture/tcp-packet.js';
 import { Connection } from '../src/analyze/connection.js';
-import { summarize } from '../src/analyze/summary.js';
+import { healthOf, summarize } from '../src/analyze/summary.js';
+import { openCapture } from '../src/capture/open.js';
+import { FIXTURES, SAMPLES } from './helpers/paths.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Tracker } from '../src/analyze/tracker.js';
 
 const dec = new Decoder();
@@ -84,5 +88,36 @@ describe('tracker memory', () => {
     used.init(seg(1, true, ['SYN'], 1, 0), 0, 0);
     const view = (c: Connection): unknown => ({ ...c, firstFrame: 0, hashNext: null, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
     assert.deepEqual(view(used), view(fresh));
+  });
+});
+
+describe('connection health without a summary', () => {
+  it('healthOf() gives the health the full summary gives, on every connection of every sample and fixture', async () => {
+    const files = [
+      ...readdirSync(SAMPLES).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(SAMPLES, f)),
+      ...readdirSync(join(FIXTURES, 'capture')).filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).map((f) => join(FIXTURES, 'capture', f)),
+    ];
+    const seen: Record<string, number> = {};
+    for (const file of files) {
+      const d = new Decoder();
+      const p = new TcpPacket();
+      // A short linger so that recycled connections (flag counts zeroed, not null) are judged too.
+      const tr = new Tracker({ closeLinger: 0.001, maxFindingsPerConnection: 10 }, (c) => {
+        const quick = healthOf(c);
+        assert.equal(quick, summarize(c).health, `${file} stream ${c.stream}`);
+        seen[quick] = (seen[quick] ?? 0) + 1;
+      });
+      let t0 = -1;
+      await (await openCapture(file)).run((pkt) => {
+        d.decode(pkt, p);
+        if (p.status !== 'tcp') return;
+        const t = pkt.tsSec + pkt.tsNsec / 1e9;
+        if (t0 < 0) t0 = t;
+        tr.process(p, pkt.data, t - t0);
+      });
+      tr.finish();
+    }
+    // The samples hold broken, degraded and clean connections: every branch was compared.
+    for (const h of ['ok', 'degraded', 'broken']) assert.ok((seen[h] ?? 0) > 0, `no ${h} connection among the samples: ${JSON.stringify(seen)}`);
   });
 });
