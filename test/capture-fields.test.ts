@@ -11,19 +11,9 @@ import { describe, test } from 'node:test';
 import { CaptureError } from '../src/capture/errors.js';
 import { CaptureReader, captureFromBuffer } from '../src/capture/open.js';
 import { collect, haveTshark, snapshot, tsharkLive, type FrameRecord } from './helpers/capture-records.js';
+import { prng } from './helpers/prng.js';
 
 const NO_TSHARK = haveTshark() ? false : 'tshark is not on PATH';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rand64(rnd: () => number): bigint {
   return (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32));

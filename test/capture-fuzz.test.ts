@@ -10,17 +10,7 @@ import { CaptureReader, captureFromBuffer } from '../src/capture/open.js';
 import type { CapturedPacket } from '../src/capture/packet.js';
 import { collect } from './helpers/capture-records.js';
 import { fixture } from './helpers/paths.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 /**
  * Offsets at which a capture may end cleanly (end of the file header and of every record or block),

@@ -14,22 +14,11 @@ import {
   type FrameRecord,
 } from './helpers/capture-records.js';
 import { fixture, ROOT } from './helpers/paths.js';
+import { prng } from './helpers/prng.js';
 
 const DIR = fixture('capture');
 const CAPTURES = readdirSync(DIR).filter((f) => f.endsWith('.tshark.tsv')).map((f) => f.slice(0, -'.tshark.tsv'.length)).sort();
 const NO_TSHARK = haveTshark() ? false : 'tshark is not on PATH';
-
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `bytes` cut into pieces of random sizes in [1, max]. */
 function* pieces(bytes: Buffer, max: number, seed: number): Generator<Buffer> {
