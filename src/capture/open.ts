@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ChunkFeeder, viewOf, type RecordParser } from './chunked.js';
 import { CaptureError, ExitCode, UserError } from './errors.js';
-import type { PacketSink, PacketSource } from './packet.js';
+import type { Pace, PacketSink, PacketSource } from './packet.js';
 import { PcapParser, pcapMagic } from './pcap.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 
@@ -144,13 +144,41 @@ function isZlibError(e: unknown): boolean {
   return typeof code === 'string' && code.startsWith('Z_');
 }
 
+/** Thrown through the reading machinery when `pace()` says stop; `run()` resolves on it. */
+class StopReading extends Error {}
+
+/** Wait or stop as the consumer's `pace` says, between two input chunks. */
+async function paced(pace: Pace | undefined): Promise<void> {
+  const w = pace?.();
+  if (w === 'stop') throw new StopReading();
+  if (w !== undefined) await w;
+}
+
+/**
+ * Bytes pushed between two calls of `pace`: what the consumer writes for them (JSON is about four
+ * times the capture's size) is what may pile up before it is asked to wait.
+ */
+export const PACE_SLICE = 256 * 1024;
+
+/** Push `b` to the reader in slices, asking `pace` after each (one push when there is no pace). */
+async function pushPaced(reader: CaptureReader, b: Buffer, pace: Pace | undefined): Promise<void> {
+  if (pace === undefined) {
+    reader.push(b);
+    return;
+  }
+  for (let o = 0; o < b.length; o += PACE_SLICE) {
+    reader.push(o === 0 && b.length <= PACE_SLICE ? b : b.subarray(o, Math.min(o + PACE_SLICE, b.length)));
+    await paced(pace);
+  }
+}
+
 /** Decompress `raw` into `reader`, then end it. */
-async function gunzipInto(raw: Readable, reader: CaptureReader): Promise<void> {
+async function gunzipInto(raw: Readable, reader: CaptureReader, pace: Pace | undefined): Promise<void> {
   let consumerError: unknown;
   try {
     await pipeline(raw, createGunzip({ chunkSize: GUNZIP_CHUNK }), async (source: AsyncIterable<Buffer>) => {
       try {
-        for await (const chunk of source) reader.push(chunk);
+        for await (const chunk of source) await pushPaced(reader, chunk, pace);
       } catch (e) {
         consumerError = e;
         throw e;
@@ -182,18 +210,20 @@ class FileCapture implements CaptureSource {
     return this.reader?.format;
   }
 
-  async run(sink: PacketSink): Promise<void> {
+  async run(sink: PacketSink, pace?: Pace): Promise<void> {
     if (this.reader !== undefined) throw new Error(`${this.name}: a capture source can only be run once`);
     const reader = new CaptureReader(this.name, sink);
     this.reader = reader;
     try {
-      await this.read(reader);
+      await this.read(reader, pace);
+    } catch (e) {
+      if (!(e instanceof StopReading)) throw e;
     } finally {
       await this.fh.close();
     }
   }
 
-  private async read(reader: CaptureReader): Promise<void> {
+  private async read(reader: CaptureReader, pace: Pace | undefined): Promise<void> {
     let cur = Buffer.allocUnsafe(this.chunkSize);
     let next = Buffer.allocUnsafe(this.chunkSize);
     let n = await this.fill(cur, 0);
@@ -211,13 +241,13 @@ class FileCapture implements CaptureSource {
           yield b.subarray(0, k);
         }
       };
-      await gunzipInto(Readable.from(rest(this), { objectMode: false }), reader);
+      await gunzipInto(Readable.from(rest(this), { objectMode: false }), reader, pace);
       return;
     }
     while (n > 0) {
       const pending = this.fill(next, 0);
       try {
-        reader.push(cur.subarray(0, n));
+        await pushPaced(reader, cur.subarray(0, n), pace);
       } catch (e) {
         await pending.catch(() => 0);
         throw e;
@@ -251,7 +281,7 @@ class StreamCapture implements CaptureSource {
     return this.reader?.format;
   }
 
-  async run(sink: PacketSink): Promise<void> {
+  async run(sink: PacketSink, pace?: Pace): Promise<void> {
     if (this.reader !== undefined) throw new Error(`${this.name}: a capture source can only be run once`);
     const reader = new CaptureReader(this.name, sink, this.emptyMessage);
     this.reader = reader;
@@ -287,12 +317,14 @@ class StreamCapture implements CaptureSource {
           yield head;
           for (let b = await pull(); b !== undefined; b = await pull()) yield b;
         };
-        await gunzipInto(Readable.from(rest(), { objectMode: false }), reader);
+        await gunzipInto(Readable.from(rest(), { objectMode: false }), reader, pace);
       } else {
-        reader.push(head);
-        for (let b = await pull(); b !== undefined; b = await pull()) reader.push(b);
+        await pushPaced(reader, head, pace);
+        for (let b = await pull(); b !== undefined; b = await pull()) await pushPaced(reader, b, pace);
         reader.end();
       }
+    } catch (e) {
+      if (!(e instanceof StopReading)) throw e;
     } finally {
       if (!finished) await it.return?.();
     }

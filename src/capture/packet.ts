@@ -6,7 +6,11 @@
  *   2. `sink(pkt)` is called zero or more times, synchronously, in file (or arrival) order.
  *      `pkt` and the bytes it points at are valid only until `sink` returns: the source
  *      reuses both the record and the buffer. Copy (`Buffer.from(subarray)`) anything you keep.
- *   3. `run` resolves when the source is exhausted (or stopped), or rejects with a
+ *   3. Between input chunks a file or stream source calls `pace()`, if given: a promise makes it
+ *      wait before reading more (the consumer's output is backed up), `'stop'` ends reading
+ *      there and `run` resolves (the consumer's output was closed, as by `| head`). Live sources
+ *      cannot wait and ignore it.
+ *   4. `run` resolves when the source is exhausted (or stopped), or rejects with a
  *      {@link CaptureError} naming file, byte offset and frame. Frames delivered before the
  *      error stay delivered.
  */
@@ -33,10 +37,13 @@ export interface CapturedPacket {
 
 export type PacketSink = (pkt: CapturedPacket) => void;
 
+/** See step 3 of the contract above. */
+export type Pace = () => Promise<void> | 'stop' | undefined;
+
 export interface PacketSource {
   /** Human name for messages: the path, `-` for stdin, or `iface:NAME`. */
   readonly name: string;
-  run(sink: PacketSink): Promise<void>;
+  run(sink: PacketSink, pace?: Pace): Promise<void>;
 }
 
 export function newCapturedPacket(): CapturedPacket {

@@ -208,7 +208,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
 
   let code: number = ExitCode.Ok;
   try {
-    await src.run(onPacket);
+    await src.run(onPacket, out.pace);
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     // Keep everything analysed so far, then say what went wrong.

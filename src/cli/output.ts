@@ -46,6 +46,15 @@ export class Output {
     this.congested = false;
   }
 
+  /**
+   * For a capture source between input chunks: stop once the reader of our output is gone, wait
+   * while it is behind, so that output buffered in memory stays bounded whatever the input size.
+   */
+  readonly pace = (): Promise<void> | 'stop' | undefined => {
+    if (this.closed) return 'stop';
+    return this.congested ? this.drain() : undefined;
+  };
+
   async end(): Promise<void> {
     this.flush();
     await this.drain();
