@@ -178,11 +178,6 @@ const I_ZERO = flagIndex('zero_window');
 
 /** How a finished connection fared, without building its summary. */
 export function healthOf(c: Connection): Health {
-  // The common case, nothing flagged and nothing found, without judge()'s searches.
-  if (c.findings === null && (c.flagCounts === null || c.flagCounts.every((n) => n === 0))) {
-    if (c.flows[0].rstSent || c.flows[1].rstSent) return 'degraded';
-    return c.flows[0].finSent || c.flows[1].finSent ? 'ok' : 'incomplete';
-  }
   return judge(c, false).health;
 }
 

@@ -167,7 +167,7 @@ async function pushPaced(reader: CaptureReader, b: Buffer, pace: Pace | undefine
     return;
   }
   for (let o = 0; o < b.length; o += PACE_SLICE) {
-    reader.push(o === 0 && b.length <= PACE_SLICE ? b : b.subarray(o, Math.min(o + PACE_SLICE, b.length)));
+    reader.push(b.subarray(o, o + PACE_SLICE));
     await paced(pace);
   }
 }

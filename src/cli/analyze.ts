@@ -123,21 +123,21 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
     if (!connMatches(o, c)) return;
     const h = healthOf(c);
     health[h] = (health[h] ?? 0) + 1;
-    if (o.format === 'json' || o.onConnection) {
-      const s = summarize(c);
-      o.onConnection?.(s);
-      if (o.format === 'json') {
-        const rec = stringifyRecord(connectionRecord(s));
-        deferred.add(-Infinity, FINISHED, [], () => rec);
-        return;
-      }
+    // Built at most once, and only when something shows it.
+    let s: ConnectionSummary | undefined;
+    const summary = (): ConnectionSummary => (s ??= summarize(c));
+    if (o.onConnection) o.onConnection(summary());
+    if (o.format === 'json') {
+      const rec = stringifyRecord(connectionRecord(summary()));
+      deferred.add(-Infinity, FINISHED, [], () => rec);
+      return;
     }
     if (c.findings) for (const f of c.findings) if (findings.length < KEEP_FINDINGS) findings.push(f);
     // Keep a summary for the tables while there is room, then only to replace an OK one with a worse.
-    if (kept.length < KEEP_SUMMARIES) kept.push(summarize(c));
+    if (kept.length < KEEP_SUMMARIES) kept.push(summary());
     else {
       const i = h === 'ok' ? -1 : kept.findIndex((k) => k.health === 'ok');
-      if (i >= 0) kept[i] = summarize(c);
+      if (i >= 0) kept[i] = summary();
       dropped++;
     }
   };

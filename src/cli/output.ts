@@ -2,6 +2,8 @@
  * Batched stdout: strings are gathered and written in large chunks. A closed pipe (`| head`) ends
  * output quietly instead of raising EPIPE.
  */
+import type { Pace } from '../capture/packet.js';
+
 export class Output {
   private parts: string[] = [];
   private size = 0;
@@ -50,7 +52,7 @@ export class Output {
    * For a capture source between input chunks: stop once the reader of our output is gone, wait
    * while it is behind, so that output buffered in memory stays bounded whatever the input size.
    */
-  readonly pace = (): Promise<void> | 'stop' | undefined => {
+  readonly pace: Pace = () => {
     if (this.closed) return 'stop';
     return this.congested ? this.drain() : undefined;
   };

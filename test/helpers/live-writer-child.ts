@@ -8,9 +8,9 @@
  * stdout: `{"ready":true,"linktype":N}` once capturing, `{"packets":N}` after a clean stop.
  * A UserError ends it with its exit code and its message on stderr.
  *
- * It runs only with ACKSCOPE_TEST_CHILD=live-writer in the environment: `node --test dist/test/`
- * also runs every file under test/ as a test, and this one must then do nothing (not capture
- * everything on lo until killed).
+ * It runs only with ACKSCOPE_TEST_CHILD=live-writer in the environment, so that a test runner
+ * given the whole test directory (which once hung CI) finds a module that does nothing, not a
+ * capture on lo that runs until killed.
  */
 import { UserError } from '../../src/capture/errors.js';
 import { openLive } from '../../src/capture/live.js';
