@@ -8,7 +8,7 @@ import { buildTcpFrame } from '../src/capture/frame-builder.js';
 import { Decoder } from '../src/capture/decode.js';
 import { newCapturedPacket } from '../src/capture/packet.js';
 import { TcpPacket } from '../src/capture/tcp-packet.js';
-import { Connection } from '../src/analyze/connection.js';
+import { Connection, Flow } from '../src/analyze/connection.js';
 import { healthOf, summarize } from '../src/analyze/summary.js';
 import { openCapture } from '../src/capture/open.js';
 import { FIXTURES, SAMPLES } from './helpers/paths.js';
@@ -88,6 +88,20 @@ describe('tracker memory', () => {
     used.init(seg(1, true, ['SYN'], 1, 0), 0, 0);
     const view = (c: Connection): unknown => ({ ...c, firstFrame: 0, hashNext: null, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
     assert.deepEqual(view(used), view(fresh));
+  });
+
+  it('resets a used flow to exactly the values of a fresh one', () => {
+    const fresh = new Flow();
+    const used = new Flow();
+    // Dirty every field with a value of its own type, then reset.
+    for (const [k, v] of Object.entries(used)) {
+      if (k === 'ep') continue;
+      (used as unknown as Record<string, unknown>)[k] = typeof v === 'boolean' ? !v : typeof v === 'number' ? v + 12345.5 : typeof v === 'string' ? 'X' : { stale: true };
+    }
+    used.ep.state = 'TIME-WAIT';
+    used.reset();
+    assert.deepEqual({ ...used, ep: used.ep.state }, { ...fresh, ep: fresh.ep.state });
+    assert.equal(Object.keys(used).length, Object.keys(fresh).length);
   });
 });
 

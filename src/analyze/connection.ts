@@ -8,116 +8,105 @@ import { EndpointState, type ZeekState } from './endpoint-state.js';
 import type { AckUnsentFinding, Finding, FindingKind } from './findings.js';
 
 /**
- * The numeric state of one direction, with its initial values. It lives in one Float64Array per
- * connection (both directions side by side) behind the accessors of {@link Flow}: no boxed
- * numbers, a few cache lines per connection, and a reset is one `set()`. Booleans are 0/1.
+ * One direction of a connection: what its sender has sent and acknowledged. Plain fields, all
+ * initialised here so that V8 keeps them inside the object (one shape, no separate property
+ * store); {@link Flow.reset} puts back the same values for a recycled one (a test holds the two
+ * equal). Sequence numbers are in the tracker's int32 form (seq.ts), so they are stored unboxed.
  */
-const FLOW_NUMBERS = {
-  // tshark's per-direction analysis state (tcp_analyze_seq_flow_info_t); 0 means "unknown" as in tshark.
-  nextseq: 0,
-  maxseqtobeacked: 0,
-  nextseqtime: 0,
-  nextseqframe: 0,
-  lastack: 0,
-  lastacktime: 0,
-  /** Raw window last advertised; tshark starts it at 0xFFFFFFFF ("not seen"). */
-  window: 0xffffffff,
-  /** Window-scale shift: -1 unknown, -2 known not to be used. */
-  winScale: -1,
-  dupacknum: 0,
-  lastnondupack: 0,
-  lastsegmentflags: 0,
-  baseSeq: 0,
-  // ackscope's own view.
-  /** Next sequence number after everything this side has sent (data, SYN and FIN count). Valid once `seen`. */
-  sndNxt: 0,
-  /** End of the highest data byte sent (FIN not counted). */
-  dataEnd: 0,
-  /** Highest ACK this side sent, an ACK beyond the peer's data counting as acknowledging what was sent. */
-  ackHigh: 0,
-  /** Raw sequence number of this side's FIN. */
-  finSeq: 0,
-  finFrame: 0,
-  finTime: 0,
-  rstTime: 0,
-  rstFrame: 0,
-  packets: 0,
-  /** Payload bytes, retransmissions included. */
-  bytes: 0,
-  /** Frame bytes on the wire. */
-  wireBytes: 0,
-  /** This side's data end when the peer's FIN was seen; -1 before (how much it sent after the half-close). */
-  dataEndAtPeerFin: -1,
-} as const;
-
-const FLOW_FLAGS = {
-  /** True from this side's SYN until its first non-SYN ACK (its last window came from a SYN: unscaled). */
-  isFirstAck: 0,
-  baseSet: 0,
-  /** Anything seen from this side yet. */
-  seen: 0,
-  ackHighSet: 0,
-  sawSyn: 0,
-  finSent: 0,
-  rstSent: 0,
-} as const;
-
-const NUMBER_NAMES = Object.keys(FLOW_NUMBERS) as (keyof typeof FLOW_NUMBERS)[];
-const FLAG_NAMES = Object.keys(FLOW_FLAGS) as (keyof typeof FLOW_FLAGS)[];
-/** Slots per direction in a connection's state array. */
-const FLOW_SLOTS = NUMBER_NAMES.length + FLAG_NAMES.length;
-const FLOW_DEFAULTS = new Float64Array(FLOW_SLOTS);
-NUMBER_NAMES.forEach((k, i) => (FLOW_DEFAULTS[i] = FLOW_NUMBERS[k]));
-
-/** One direction of a connection: what its sender has sent and acknowledged. */
 export class Flow {
+  // tshark's per-direction analysis state (tcp_analyze_seq_flow_info_t); 0 means "unknown" as in tshark.
+  nextseq = 0;
+  maxseqtobeacked = 0;
+  nextseqtime = 0;
+  nextseqframe = 0;
+  lastack = 0;
+  lastacktime = 0;
+  /** Raw window last advertised; -1 until one is seen (tshark's 0xFFFFFFFF). */
+  window = -1;
+  /** Window-scale shift: -1 unknown, -2 known not to be used. */
+  winScale = -1;
+  /** tshark's dup-ACK count; -1 stands for its 0xFFFFFFFF "ACKed unseen" marker. */
+  dupacknum = 0;
+  lastnondupack = 0;
+  lastsegmentflags = 0;
+  baseSeq = 0;
+  /** True from this side's SYN until its first non-SYN ACK (its last window came from a SYN: unscaled). */
+  isFirstAck = false;
+  baseSet = false;
+  // ackscope's own view.
+  /** Anything seen from this side yet. */
+  seen = false;
+  /** Next sequence number after everything this side has sent (data, SYN and FIN count). Valid once `seen`. */
+  sndNxt = 0;
+  /** End of the highest data byte sent (FIN not counted). */
+  dataEnd = 0;
+  /** Highest ACK this side sent, an ACK beyond the peer's data counting as acknowledging what was sent. */
+  ackHigh = 0;
+  ackHighSet = false;
+  sawSyn = false;
+  finSent = false;
+  /** Sequence number of this side's FIN. */
+  finSeq = 0;
+  finFrame = 0;
+  finTime = 0;
+  rstSent = false;
+  rstFrame = 0;
+  rstTime = 0;
+  packets = 0;
+  /** Payload bytes, retransmissions included. */
+  bytes = 0;
+  /** Frame bytes on the wire. */
+  wireBytes = 0;
+  /** This side's data end when the peer's FIN was seen (how much it sent after the half-close); valid when set. */
+  dataEndAtPeerFin = 0;
+  dataEndAtPeerFinSet = false;
   /** The last ACK-beyond-data this side sent, waiting for the peer's answer. */
   badAck: AckUnsentFinding | null = null;
-  readonly ep = new EndpointState();
   zeek: ZeekState = 'INACTIVE';
+  readonly ep = new EndpointState();
 
-  constructor(
-    private readonly s: Float64Array,
-    private readonly o: number,
-  ) {}
-
-  /** Back to the state of a direction nothing was seen of. */
+  /** Back to the state of a direction nothing was seen of (the initial values above). */
   reset(): void {
-    this.s.set(FLOW_DEFAULTS, this.o);
+    this.nextseq = 0;
+    this.maxseqtobeacked = 0;
+    this.nextseqtime = 0;
+    this.nextseqframe = 0;
+    this.lastack = 0;
+    this.lastacktime = 0;
+    this.window = -1;
+    this.winScale = -1;
+    this.dupacknum = 0;
+    this.lastnondupack = 0;
+    this.lastsegmentflags = 0;
+    this.baseSeq = 0;
+    this.isFirstAck = false;
+    this.baseSet = false;
+    this.seen = false;
+    this.sndNxt = 0;
+    this.dataEnd = 0;
+    this.ackHigh = 0;
+    this.ackHighSet = false;
+    this.sawSyn = false;
+    this.finSent = false;
+    this.finSeq = 0;
+    this.finFrame = 0;
+    this.finTime = 0;
+    this.rstSent = false;
+    this.rstFrame = 0;
+    this.rstTime = 0;
+    this.packets = 0;
+    this.bytes = 0;
+    this.wireBytes = 0;
+    this.dataEndAtPeerFin = 0;
+    this.dataEndAtPeerFinSet = false;
     this.badAck = null;
     this.zeek = 'INACTIVE';
     this.ep.reset();
   }
 }
-export interface Flow extends Record<keyof typeof FLOW_NUMBERS, number>, Record<keyof typeof FLOW_FLAGS, boolean> {}
-
-NUMBER_NAMES.forEach((name, i) => {
-  Object.defineProperty(Flow.prototype, name, {
-    get(this: { s: Float64Array; o: number }) {
-      return this.s[this.o + i];
-    },
-    set(this: { s: Float64Array; o: number }, v: number) {
-      this.s[this.o + i] = v;
-    },
-  });
-});
-FLAG_NAMES.forEach((name, j) => {
-  const i = NUMBER_NAMES.length + j;
-  Object.defineProperty(Flow.prototype, name, {
-    get(this: { s: Float64Array; o: number }) {
-      return this.s[this.o + i] !== 0;
-    },
-    set(this: { s: Float64Array; o: number }, v: boolean) {
-      this.s[this.o + i] = v ? 1 : 0;
-    },
-  });
-});
 
 export function newFlows(): readonly [Flow, Flow] {
-  const s = new Float64Array(FLOW_SLOTS * 2);
-  s.set(FLOW_DEFAULTS, 0);
-  s.set(FLOW_DEFAULTS, FLOW_SLOTS);
-  return [new Flow(s, 0), new Flow(s, FLOW_SLOTS)];
+  return [new Flow(), new Flow()];
 }
 
 export class Connection {
@@ -169,14 +158,24 @@ export class Connection {
    */
   init(p: TcpPacket, stream: number, time: number): this {
     if (this.finished) {
-      Object.assign(this, CONNECTION_TEMPLATE);
-      this.flows[0].reset();
-      this.flows[1].reset();
+      // Recycled: every field back to its initial value above (a test compares with a fresh one).
+      this.a6 = null;
+      this.b6 = null;
+      this.client = 0;
+      this.irtt = -1;
+      this.tsMruSyn = -1;
+      this.lastFrame = 0;
       this.flagCounts?.fill(0);
       this.findingCounts = null;
       this.findings = null;
-      this.a6 = null;
-      this.b6 = null;
+      this.history = '';
+      this.historySeen = 0;
+      this.closedAt = -1;
+      this.hash = 0;
+      this.hashNext = null;
+      this.finished = false;
+      this.flows[0].reset();
+      this.flows[1].reset();
     }
     this.stream = stream;
     this.ipVersion = p.ipVersion;
@@ -184,6 +183,8 @@ export class Connection {
       this.a4 = p.src4;
       this.b4 = p.dst4;
     } else {
+      this.a4 = 0;
+      this.b4 = 0;
       this.a6 = Uint32Array.from(p.src6);
       this.b6 = Uint32Array.from(p.dst6);
     }
@@ -235,45 +236,72 @@ export function tupleHash(p: TcpPacket): number {
   return (mix(s, p.sport) ^ mix(d, p.dport)) & 0x3fffffff;
 }
 
-/** Open connections by 4-tuple. Memory is proportional to the connections in it, nothing else. */
+/**
+ * Open connections by 4-tuple: a power-of-two array of hash chains (linked through
+ * `Connection.hashNext`), doubled when the chains grow longer than one connection on average and
+ * halved when they are mostly empty, so memory follows the connections in it. An array index and
+ * a compare of the stored hash replace a Map lookup on every packet.
+ */
 export class ConnectionTable {
-  private readonly buckets = new Map<number, Connection>();
+  private heads: (Connection | null)[] = new Array<Connection | null>(MIN_BUCKETS).fill(null);
+  private mask = MIN_BUCKETS - 1;
   size = 0;
+  /** The packet's direction in the connection the last {@link find} returned. */
+  dir: 0 | 1 = 0;
 
-  /** The connection this packet belongs to and the packet's direction in it, or null. */
+  /** The connection this packet belongs to, or null; its direction is left in {@link dir}. */
   find(p: TcpPacket, h: number): Connection | null {
-    for (let c = this.buckets.get(h) ?? null; c !== null; c = c.hashNext) {
-      if (c.directionOf(p) !== -1) return c;
+    for (let c: Connection | null = this.heads[h & this.mask]!; c !== null; c = c.hashNext) {
+      if (c.hash !== h) continue;
+      const d = c.directionOf(p);
+      if (d !== -1) {
+        this.dir = d;
+        return c;
+      }
     }
     return null;
   }
 
   add(c: Connection, h: number): void {
-    c.hashNext = this.buckets.get(h) ?? null;
-    this.buckets.set(h, c);
-    this.size++;
+    c.hash = h;
+    const i = h & this.mask;
+    c.hashNext = this.heads[i]!;
+    this.heads[i] = c;
+    if (++this.size > this.heads.length) this.resize(this.heads.length * 2);
   }
 
   forEach(fn: (c: Connection) => void): void {
-    for (const head of this.buckets.values()) for (let c: Connection | null = head; c !== null; c = c.hashNext) fn(c);
+    for (const head of this.heads) for (let c: Connection | null = head; c !== null; c = c.hashNext) fn(c);
   }
 
-  remove(c: Connection, h: number): void {
+  remove(c: Connection): void {
+    const i = c.hash & this.mask;
     let prev: Connection | null = null;
-    for (let x = this.buckets.get(h) ?? null; x !== null; prev = x, x = x.hashNext) {
+    for (let x: Connection | null = this.heads[i]!; x !== null; prev = x, x = x.hashNext) {
       if (x !== c) continue;
       if (prev) prev.hashNext = x.hashNext;
-      else if (x.hashNext) this.buckets.set(h, x.hashNext);
-      else this.buckets.delete(h);
+      else this.heads[i] = x.hashNext;
       x.hashNext = null;
       this.size--;
+      if (this.heads.length > MIN_BUCKETS && this.size * 8 < this.heads.length) this.resize(this.heads.length / 2);
       return;
+    }
+  }
+
+  private resize(n: number): void {
+    const old = this.heads;
+    this.heads = new Array<Connection | null>(n).fill(null);
+    this.mask = n - 1;
+    for (let head of old) {
+      while (head !== null) {
+        const next = head.hashNext;
+        const i = head.hash & this.mask;
+        head.hashNext = this.heads[i]!;
+        this.heads[i] = head;
+        head = next;
+      }
     }
   }
 }
 
-/** Every scalar field of a fresh Connection (a test checks that a recycled one equals a fresh one). */
-const CONNECTION_TEMPLATE: Partial<Connection> = {
-  stream: 0, ipVersion: 4, a4: 0, b4: 0, pa: 0, pb: 0, client: 0, irtt: -1, tsMruSyn: -1, firstTime: 0, lastTime: 0,
-  firstFrame: 0, lastFrame: 0, history: '', historySeen: 0, closedAt: -1, hash: 0, hashNext: null, finished: false,
-};
+const MIN_BUCKETS = 1024;

@@ -11,63 +11,50 @@ import {
   type Finding,
   type Side,
 } from './findings.js';
-import { seqDiff, seqGt, seqLt, seqRel } from './seq.js';
-
-export interface DiagnoseInput {
-  conn: Connection;
-  F: Flow;
-  R: Flow;
-  side: Side;
-  frame: number;
-  seq: number;
-  ack: number;
-  len: number;
-  tcpFlags: number;
-  tsharkFlags: number;
-  /** The sender's previous ACK value (before this packet). */
-  prevAck: number;
-}
+import type { Segment } from './segment.js';
+import { seq32, seqDiff, seqGt, seqLt, seqRaw, seqRel } from './seq.js';
 
 const peerOf = (s: Side): Side => (s === 'client' ? 'server' : 'client');
 
 /**
- * Evidence about the peer's pending bad ACK, carried by this packet from F (whose peer R sent it).
- * Returns a `real_retransmission` finding when tshark mislabels a retransmission as spurious.
+ * Evidence about the peer's pending bad ACK `bad`, carried by segment `s` from F (whose peer R
+ * sent the bad ACK). Returns a `real_retransmission` finding when tshark mislabels a
+ * retransmission as spurious. `prevAck` is F's ACK before this segment.
  */
-function answerToBadAck(d: DiagnoseInput): Finding | null {
-  const bad = d.R.badAck;
-  if (bad === null || bad.captureGap) return null;
-  const { F, seq, len, tcpFlags } = d;
+function answerToBadAck(conn: Connection, F: Flow, bad: AckUnsentFinding, s: Segment, side: Side, tsharkFlags: number, prevAck: number): Finding | null {
+  if (bad.captureGap) return null;
+  const { seq, len } = s;
+  const rawAck = seq32(bad.rawAck);
   const firstAnswer = bad.peerPackets++ === 0;
   // Data F had already sent that the bad ACK alone covered (data below an earlier valid ACK is
   // another story): F did not accept that ACK, and this retransmission is real.
-  if (len > 0 && seqLt(seq, F.sndNxt) && seqLt(seq, bad.rawAck) && seqGt(seq + len, bad.validAckBefore)) {
+  if (len > 0 && seqLt(seq, F.sndNxt) && seqLt(seq, rawAck) && seqGt(seq + len, bad.validAckBefore)) {
     if (!bad.rejected) {
       bad.rejected = true;
-      bad.rejectedBy = d.frame;
+      bad.rejectedBy = s.frame;
       settleAckUnsent(bad);
     }
     return {
       kind: 'real_retransmission',
-      frame: d.frame,
-      stream: d.conn.stream,
-      by: d.side,
+      frame: s.frame,
+      stream: conn.stream,
+      by: side,
       badAckFrame: bad.frame,
       seq: seqRel(seq, F.baseSeq),
       len,
       explain:
         `a real retransmission: the only ACK covering it (frame ${bad.frame}, Ack=${bad.ack}) acknowledged bytes never sent` +
-        (d.tsharkFlags & AFlag.spurious_retransmission ? ", so tshark's “Spurious” is wrong" : ''),
+        (tsharkFlags & AFlag.spurious_retransmission ? ", so tshark's “Spurious” is wrong" : ''),
     };
   }
   if (bad.rejected) return null;
-  if (firstAnswer && len === 0 && !(tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) && seq === F.sndNxt && d.ack === d.prevAck) {
+  if (firstAnswer && len === 0 && !(s.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) && seq === F.sndNxt && s.ack === prevAck) {
     // The peer's next packet is a pure ACK that does not move: RFC 9293 §3.10.7.4's answer to
     // an ACK of something not yet sent ("send an ACK, drop the segment").
     bad.rejected = true;
-    bad.rejectedBy = d.frame;
+    bad.rejectedBy = s.frame;
     settleAckUnsent(bad);
-  } else if (len > 0 && !seqLt(seq, F.sndNxt) && seqGt(seq + len, F.sndNxt) && seqLt(seq, bad.rawAck)) {
+  } else if (len > 0 && !seqLt(seq, F.sndNxt) && seqGt(seq + len, F.sndNxt) && seqLt(seq, rawAck)) {
     // New data that the ACK had already covered: the capture saw the ACK before the data.
     bad.captureGap = true;
     settleAckUnsent(bad);
@@ -75,17 +62,27 @@ function answerToBadAck(d: DiagnoseInput): Finding | null {
   return null;
 }
 
-export function diagnose(d: DiagnoseInput, out: Finding[]): void {
-  const { conn, F, R, side, frame, seq, ack, len, tcpFlags } = d;
+/**
+ * ackscope's findings for segment `s`, sent by F (its peer R) on the `side` of `conn`, pushed to
+ * `out`. `tsharkFlags` are tshark's verdict on it; `prevAck` is F's ACK before it.
+ */
+export function diagnose(conn: Connection, F: Flow, R: Flow, s: Segment, side: Side, tsharkFlags: number, prevAck: number, out: Finding[]): void {
+  const { frame, seq, ack, len } = s;
+  const tcpFlags = s.flags;
+  const ackBeyond = (tcpFlags & TcpFlag.ACK) !== 0 && R.seen && seqGt(ack, R.sndNxt);
+  // The ordinary packet: nothing pending, nothing new. One test instead of four.
+  if (R.badAck === null && !ackBeyond && !(len > 0 && F.finSent) && !(tcpFlags & TcpFlag.RST)) return;
   const peer = peerOf(side);
 
-  const answer = answerToBadAck(d);
-  if (answer) out.push(answer);
+  if (R.badAck !== null) {
+    const answer = answerToBadAck(conn, F, R.badAck, s, side, tsharkFlags, prevAck);
+    if (answer) out.push(answer);
+  }
 
   // ack_unsent: an ACK beyond everything the peer has sent (as far as the capture saw).
-  if (tcpFlags & TcpFlag.ACK && R.seen && seqGt(ack, R.sndNxt)) {
+  if (ackBeyond) {
     const prev = F.badAck;
-    if (prev !== null && prev.rawAck === ack) {
+    if (prev !== null && prev.rawAck === seqRaw(ack)) {
       (prev as { repeats: number }).repeats++;
     } else {
       const captureGap = R.maxseqtobeacked !== 0 && seqLt(R.maxseqtobeacked, R.nextseq);
@@ -95,7 +92,7 @@ export function diagnose(d: DiagnoseInput, out: Finding[]): void {
         stream: conn.stream,
         by: side,
         ack: seqRel(ack, R.baseSeq),
-        rawAck: ack,
+        rawAck: seqRaw(ack),
         peerPackets: 0,
         validAckBefore: F.ackHighSet ? F.ackHigh : R.baseSeq,
         peerNext: seqRel(R.sndNxt, R.baseSeq),

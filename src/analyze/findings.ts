@@ -63,7 +63,7 @@ export interface AckUnsentFinding extends FindingBase {
   readonly rawAck: number;
   /** Packets the peer has sent since (internal bookkeeping for the challenge-ACK test). */
   peerPackets: number;
-  /** The acknowledger's highest valid ACK (raw) before this one. */
+  /** The acknowledger's highest valid ACK before this one (raw, in the tracker's int32 form). */
   readonly validAckBefore: number;
   /** Bytes past what the peer had sent (1 for Ack=76 against 75). */
   readonly beyond: number;

@@ -107,7 +107,7 @@ export function closeStory(c: Connection): string {
   if (first) {
     const peer = other(first);
     parts.push(`${who(first)} half-closed at ${fmtT(first.finTime)}`);
-    const after = peer.dataEndAtPeerFin >= 0 ? seqDiff(peer.dataEnd, peer.dataEndAtPeerFin) : 0;
+    const after = peer.dataEndAtPeerFinSet ? seqDiff(peer.dataEnd, peer.dataEndAtPeerFin) : 0;
     if (after > 0) parts.push(`${who(peer)} kept sending (${plural(after, 'byte')})`);
     const second = fins[1];
     if (second) parts.push(`${who(second)} closed at ${fmtT(second.finTime)}`);

@@ -12,11 +12,12 @@
  */
 import { TcpFlag, TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
 import { parseTcpOptions } from '../capture/decode.js';
-import { Connection, ConnectionTable, newFlows, tupleHash, type Flow } from './connection.js';
-import { diagnose, type DiagnoseInput } from './diagnose.js';
+import { Connection, ConnectionTable, tupleHash, type Flow } from './connection.js';
+import { diagnose } from './diagnose.js';
 import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
 import type { Finding, FindingKind, Side } from './findings.js';
+import { Segment } from './segment.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqRel } from './seq.js';
 import { TsharkVerdict, tsharkAnalyze } from './tshark-rules.js';
 
@@ -80,7 +81,7 @@ export class Tracker {
   private closingHead = 0;
   private readonly opts = new TcpOptions();
   private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false };
-  private readonly dIn: DiagnoseInput;
+  private readonly seg = new Segment();
   readonly result = new PacketResult();
   readonly totals: Totals = { packets: 0, connections: 0, flagCounts: new Uint32Array(FLAG_CATALOGUE.length), findingCounts: {} };
 
@@ -91,10 +92,7 @@ export class Tracker {
      * if the summary is wanted (building it costs more than tracking a short connection).
      */
     private readonly onConnectionEnd: (c: Connection) => void = () => {},
-  ) {
-    const none = newFlows()[0];
-    this.dIn = { conn: null as unknown as Connection, F: none, R: none, side: 'client', frame: 0, seq: 0, ack: 0, len: 0, tcpFlags: 0, tsharkFlags: 0, prevAck: 0 };
-  }
+  ) {}
 
   /** Open connections right now. */
   get openConnections(): number {
@@ -103,40 +101,48 @@ export class Tracker {
 
   process(p: TcpPacket, bytes: Buffer, time: number): PacketResult {
     this.expire(time);
+    const s = this.seg;
+    s.fill(p, time);
     const res = this.result;
-    const tcpFlags = p.flags;
+    const tcpFlags = s.flags;
     const syn = (tcpFlags & TcpFlag.SYN) !== 0;
     const ackFlag = (tcpFlags & TcpFlag.ACK) !== 0;
     const h = tupleHash(p);
-    let conn = this.table.find(p, h) ?? this.open(p, h, time);
-    let dir = conn.directionOf(p) as 0 | 1;
+    let conn = this.table.find(p, h);
+    let dir: 0 | 1 = this.table.dir;
+    if (conn === null) {
+      conn = this.open(p, h, time);
+      dir = 0;
+    }
     let F = conn.flows[dir];
     let R = conn.flows[dir ^ 1]!;
     let reused = false;
 
     // §2 port reuse: a pure SYN with a new ISN starts a new conversation; a SYN-ACK with a new ISN rebases.
-    if (syn && !ackFlag && F.baseSet) {
-      if (p.seq !== F.baseSeq) {
-        this.finalize(conn);
-        conn = this.open(p, h, time);
-        dir = 0;
-        F = conn.flows[0];
-        R = conn.flows[1];
+    if (syn && F.baseSet) {
+      if (!ackFlag) {
+        if (s.seq !== F.baseSeq) {
+          this.finalize(conn);
+          conn = this.open(p, h, time);
+          dir = 0;
+          F = conn.flows[0];
+          R = conn.flows[1];
+          reused = true;
+        } else {
+          F.nextseq = F.maxseqtobeacked;
+        }
+      } else if (s.seq !== F.baseSeq) {
+        F.baseSeq = s.seq;
         reused = true;
-      } else {
-        F.nextseq = F.maxseqtobeacked;
       }
-    } else if (syn && ackFlag && F.baseSet && p.seq !== F.baseSeq) {
-      F.baseSeq = p.seq;
-      reused = true;
     }
     // §3 relative-number bases.
     if (!F.baseSet) {
-      F.baseSeq = syn ? p.seq : seqAdd(p.seq, -1);
+      F.baseSeq = syn ? s.seq : seqAdd(s.seq, -1);
       F.baseSet = true;
     }
     if (!R.baseSet && ackFlag) {
-      R.baseSeq = seqAdd(p.ack, -1);
+      R.baseSeq = seqAdd(s.ack, -1);
       R.baseSet = true;
     }
 
@@ -145,7 +151,7 @@ export class Tracker {
     v.dupAckNum = 0;
     v.dupAckFrame = 0;
     const prevAck = F.lastack;
-    tsharkAnalyze(conn, F, R, p.frame, time, p.seq, p.ack, p.len, tcpFlags, p.win, v);
+    tsharkAnalyze(conn, F, R, s, v);
 
     // What dissect_tcp does after the analysis: window scale, first-ACK bookkeeping, iRTT.
     if (syn) {
@@ -169,33 +175,21 @@ export class Tracker {
     res.side = side;
     res.stream = conn.stream;
     res.time = time;
-    res.seq = seqRel(p.seq, F.baseSeq);
-    res.ack = ackFlag ? seqRel(p.ack, R.baseSeq) : 0;
-    res.win = !syn && F.winScale >= 0 ? p.win * 2 ** F.winScale : p.win;
+    res.seq = seqRel(s.seq, F.baseSeq);
+    res.ack = ackFlag ? seqRel(s.ack, R.baseSeq) : 0;
+    res.win = !syn && F.winScale >= 0 ? s.win * (1 << F.winScale) : s.win; // shift <= 14: no pow()
 
     // ackscope's diagnoses, on the flows as they were before this packet's data.
     if (res.findings.length) res.findings.length = 0;
-    const d = this.dIn;
-    d.conn = conn;
-    d.F = F;
-    d.R = R;
-    d.side = side;
-    d.frame = p.frame;
-    d.seq = p.seq;
-    d.ack = p.ack;
-    d.len = p.len;
-    d.tcpFlags = tcpFlags;
-    d.tsharkFlags = v.flags;
-    d.prevAck = prevAck;
-    diagnose(d, res.findings);
+    diagnose(conn, F, R, s, side, v.flags, prevAck, res.findings);
 
-    this.advance(conn, F, R, p, time);
+    this.advance(conn, F, R, s);
 
     // Endpoint states: the sender's view, then the receiver's.
     F.ep.beginPacket();
     R.ep.beginPacket();
     this.facts.flags = tcpFlags;
-    this.facts.acksReceiverFin = ackFlag && R.finSent && seqGe(p.ack, seqAdd(R.finSeq, 1));
+    this.facts.acksReceiverFin = ackFlag && R.finSent && seqGe(s.ack, seqAdd(R.finSeq, 1));
     onSegmentSent(F.ep, this.facts);
     onSegmentArrives(R.ep, this.facts);
     zeekOnSend(F, R, tcpFlags);
@@ -227,7 +221,6 @@ export class Tracker {
   private open(p: TcpPacket, h: number, time: number): Connection {
     const stream = this.nextStream++;
     const c = this.spare.pop()?.init(p, stream, time) ?? new Connection(p, stream, time);
-    c.hash = h;
     const syn = (p.flags & TcpFlag.SYN) !== 0;
     const ack = (p.flags & TcpFlag.ACK) !== 0;
     // The client is the SYN sender; a SYN-ACK seen first means the receiver is the client.
@@ -237,50 +230,58 @@ export class Tracker {
     return c;
   }
 
-  /** Move the sender's own bookkeeping forward past this segment. */
-  private advance(conn: Connection, F: Flow, R: Flow, p: TcpPacket, time: number): void {
-    const f = p.flags;
+  /** Move the sender's own bookkeeping forward past segment `s`. */
+  private advance(conn: Connection, F: Flow, R: Flow, s: Segment): void {
+    const f = s.flags;
+    const { seq, len } = s;
     const synFin = f & (TcpFlag.SYN | TcpFlag.FIN) ? 1 : 0;
-    const end = seqAdd(p.seq, p.len + synFin);
-    const dataEnd = seqAdd(p.seq, p.len + (f & TcpFlag.SYN ? 1 : 0));
+    const end = seqAdd(seq, len + synFin);
+    const dataEnd = seqAdd(seq, len + (f & TcpFlag.SYN ? 1 : 0));
     if (!F.seen) {
       F.seen = true;
       F.sndNxt = end;
       F.dataEnd = dataEnd;
+      if (R.finSent) {
+        // First seen after the peer's FIN: all of it was sent after the half-close.
+        F.dataEndAtPeerFin = seqAdd(seq, f & TcpFlag.SYN ? 1 : 0);
+        F.dataEndAtPeerFinSet = true;
+      }
     } else {
       if (seqGt(end, F.sndNxt)) F.sndNxt = end;
-      if (p.len > 0 && seqGt(dataEnd, F.dataEnd)) F.dataEnd = dataEnd;
+      if (len > 0 && seqGt(dataEnd, F.dataEnd)) F.dataEnd = dataEnd;
     }
     if (f & TcpFlag.ACK) {
-      const valid = R.seen && seqGt(p.ack, R.sndNxt) ? R.sndNxt : p.ack;
+      const valid = R.seen && seqGt(s.ack, R.sndNxt) ? R.sndNxt : s.ack;
       if (!F.ackHighSet || seqGt(valid, F.ackHigh)) {
         F.ackHigh = valid;
         F.ackHighSet = true;
       }
-      if (F.badAck !== null && seqLe(p.ack, R.sndNxt)) F.badAck = null;
+      if (F.badAck !== null && seqLe(s.ack, R.sndNxt)) F.badAck = null;
     }
     if (f & TcpFlag.FIN && !F.finSent) {
+      // What the peer sends from here on is sent after this half-close (unknown if nothing yet).
       R.dataEndAtPeerFin = R.dataEnd;
+      R.dataEndAtPeerFinSet = R.seen;
       F.finSent = true;
-      F.finSeq = seqAdd(p.seq, p.len);
-      F.finFrame = p.frame;
-      F.finTime = time;
+      F.finSeq = seqAdd(seq, len);
+      F.finFrame = s.frame;
+      F.finTime = s.time;
     }
     if (f & TcpFlag.RST && !F.rstSent) {
       F.rstSent = true;
-      F.rstFrame = p.frame;
-      F.rstTime = time;
+      F.rstFrame = s.frame;
+      F.rstTime = s.time;
     }
     F.packets++;
-    F.bytes += p.len;
-    F.wireBytes += p.frameLen;
-    conn.lastTime = time;
-    conn.lastFrame = p.frame;
+    F.bytes += len;
+    F.wireBytes += s.frameLen;
+    conn.lastTime = s.time;
+    conn.lastFrame = s.frame;
 
     const resp = F === conn.flows[conn.client] ? 0 : 1;
-    const kind = f & TcpFlag.RST ? H_RST : f & TcpFlag.SYN ? (f & TcpFlag.ACK ? H_SYNACK : H_SYN) : f & TcpFlag.FIN ? H_FIN : p.len > 0 ? H_DATA : H_ACK;
+    const kind = f & TcpFlag.RST ? H_RST : f & TcpFlag.SYN ? (f & TcpFlag.ACK ? H_SYNACK : H_SYN) : f & TcpFlag.FIN ? H_FIN : len > 0 ? H_DATA : H_ACK;
     noteHistory(conn, kind + resp);
-    if (p.len > 0 && f & TcpFlag.FIN) noteHistory(conn, H_DATA + resp);
+    if (len > 0 && f & TcpFlag.FIN) noteHistory(conn, H_DATA + resp);
   }
 
   private count(conn: Connection, flags: number, findings: readonly Finding[]): void {
@@ -331,7 +332,7 @@ export class Tracker {
   private finalize(c: Connection): void {
     if (c.finished) return;
     c.finished = true;
-    this.table.remove(c, c.hash);
+    this.table.remove(c);
     this.onConnectionEnd(c);
     if (this.spare.length < MAX_SPARE) this.spare.push(c);
   }

@@ -9,6 +9,7 @@
 import { TcpFlag } from '../capture/tcp-packet.js';
 import type { Connection, Flow } from './connection.js';
 import { AFlag } from './flags.js';
+import type { Segment } from './segment.js';
 import { seqAdd, seqGt, seqLe, seqLt } from './seq.js';
 
 /** What tshark says about one packet. A reused record. */
@@ -19,29 +20,21 @@ export class TsharkVerdict {
 }
 
 const SFR = TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST;
-const UNSEEN_MARK = 0xffffffff;
+/** tshark's 0xFFFFFFFF dup-ACK marker after an ACKed-unseen segment (held as -1, see Flow.dupacknum). */
+const UNSEEN_MARK = -1;
 /** tshark's Fast Retransmission window after the peer's last segment. */
 const FAST_RETRANS_WINDOW = 0.02;
 /** Out-Of-Order threshold when the initial RTT is not known. */
 const OOO_DEFAULT_THRESHOLD = 0.003;
 
 /**
- * Analyse one segment sent by `F` (its peer is `R`) and update both flows as tshark does.
+ * Analyse segment `s`, sent by `F` (its peer is `R`), and update both flows as tshark does.
  * `out.flags` may already hold `reused_ports`.
  */
-export function tsharkAnalyze(
-  conn: Connection,
-  F: Flow,
-  R: Flow,
-  frame: number,
-  now: number,
-  seq: number,
-  ack: number,
-  len: number,
-  tcpFlags: number,
-  win: number,
-  out: TsharkVerdict,
-): void {
+export function tsharkAnalyze(conn: Connection, F: Flow, R: Flow, s: Segment, out: TsharkVerdict): void {
+  const { frame, seq, ack, len, win } = s;
+  const tcpFlags = s.flags;
+  const now = s.time;
   let flags = out.flags;
   const noSFR = (tcpFlags & SFR) === 0;
   const synOrFin = (tcpFlags & (TcpFlag.SYN | TcpFlag.FIN)) !== 0;
@@ -65,7 +58,7 @@ export function tsharkAnalyze(
     // §5 window_full: the segment ends exactly at the right edge of the peer's window (scale must be known).
     if (len > 0 && R.winScale !== -1 && noSFR) {
       const shift = R.isFirstAck || R.winScale === -2 ? 0 : R.winScale;
-      if (seqAdd(seq, len) === seqAdd(R.lastack, R.window * 2 ** shift)) flags |= AFlag.window_full;
+      if (seqAdd(seq, len) === seqAdd(R.lastack, R.window * (1 << shift))) flags |= AFlag.window_full;
     }
     const pureRepeat = len === 0 && seq === F.nextseq && ack === F.lastack && noSFR;
     // §5 keep_alive_ack: the answer to the peer's keep-alive; skips check 9.
@@ -114,11 +107,11 @@ export function tsharkAnalyze(
         break family;
       }
       // tcp.fastrt_supersedes_ooo (default on): Fast is tested before Out-Of-Order.
-      // dupacknum is unsigned in tshark, so the 0xFFFFFFFF marker also counts as ">= 2".
+      // dupacknum is unsigned in tshark, so the 0xFFFFFFFF marker (our -1) also counts as ">= 2".
       // tshark holds both time deltas in a guint64: time running backwards (merged or concatenated
       // captures) wraps to a huge value and never passes, hence the `>= 0`.
       const sinceAck = now - R.lastacktime;
-      if (sna && R.dupacknum >= 2 && R.lastack === seq && sinceAck >= 0 && sinceAck < FAST_RETRANS_WINDOW) {
+      if (sna && (R.dupacknum >= 2 || R.dupacknum === UNSEEN_MARK) && R.lastack === seq && sinceAck >= 0 && sinceAck < FAST_RETRANS_WINDOW) {
         flags |= AFlag.fast_retransmission;
         break family;
       }
