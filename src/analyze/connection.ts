@@ -8,6 +8,14 @@ import { EndpointState, type ZeekState } from './endpoint-state.js';
 import type { AckUnsentFinding, Finding, FindingKind } from './findings.js';
 
 /**
+ * Initial value of fields that hold capture times. -0 equals 0 in every comparison and sum (tshark
+ * starts such fields at 0), but it is a double: V8 then gives the field a double representation
+ * from the first object on, where a 0 would start it as a small integer and change every object's
+ * shape at the first fractional time, throwing away the optimised code that read it.
+ */
+export const TIME_ZERO = -0;
+
+/**
  * One direction of a connection: what its sender has sent and acknowledged. Plain fields, all
  * initialised here so that V8 keeps them inside the object (one shape, no separate property
  * store); {@link Flow.reset} puts back the same values for a recycled one (a test holds the two
@@ -17,10 +25,10 @@ export class Flow {
   // tshark's per-direction analysis state (tcp_analyze_seq_flow_info_t); 0 means "unknown" as in tshark.
   nextseq = 0;
   maxseqtobeacked = 0;
-  nextseqtime = 0;
+  nextseqtime = TIME_ZERO;
   nextseqframe = 0;
   lastack = 0;
-  lastacktime = 0;
+  lastacktime = TIME_ZERO;
   /** Raw window last advertised; -1 until one is seen (tshark's 0xFFFFFFFF). */
   window = -1;
   /** Window-scale shift: -1 unknown, -2 known not to be used. */
@@ -48,10 +56,10 @@ export class Flow {
   /** Sequence number of this side's FIN. */
   finSeq = 0;
   finFrame = 0;
-  finTime = 0;
+  finTime = TIME_ZERO;
   rstSent = false;
   rstFrame = 0;
-  rstTime = 0;
+  rstTime = TIME_ZERO;
   packets = 0;
   /** Payload bytes, retransmissions included. */
   bytes = 0;
@@ -69,10 +77,10 @@ export class Flow {
   reset(): void {
     this.nextseq = 0;
     this.maxseqtobeacked = 0;
-    this.nextseqtime = 0;
+    this.nextseqtime = TIME_ZERO;
     this.nextseqframe = 0;
     this.lastack = 0;
-    this.lastacktime = 0;
+    this.lastacktime = TIME_ZERO;
     this.window = -1;
     this.winScale = -1;
     this.dupacknum = 0;
@@ -90,10 +98,10 @@ export class Flow {
     this.finSent = false;
     this.finSeq = 0;
     this.finFrame = 0;
-    this.finTime = 0;
+    this.finTime = TIME_ZERO;
     this.rstSent = false;
     this.rstFrame = 0;
-    this.rstTime = 0;
+    this.rstTime = TIME_ZERO;
     this.packets = 0;
     this.bytes = 0;
     this.wireBytes = 0;
@@ -122,11 +130,12 @@ export class Connection {
   readonly flows: readonly [Flow, Flow] = newFlows();
   /** Index into flows of the client: the SYN sender, or the first sender when no SYN was seen. */
   client: 0 | 1 = 0;
-  /** Initial RTT (most recent pure SYN to the first non-SYN ACK after it); -1 until known. */
-  irtt = -1;
-  tsMruSyn = -1;
-  firstTime = 0;
-  lastTime = 0;
+  /** Initial RTT (most recent pure SYN to the first non-SYN ACK after it); NaN until known. */
+  irtt = NaN;
+  /** Time of the most recent pure SYN; NaN before one. */
+  tsMruSyn = NaN;
+  firstTime = TIME_ZERO;
+  lastTime = TIME_ZERO;
   firstFrame = 0;
   lastFrame = 0;
   /** Packets per tshark flag, in catalogue order; allocated at the first flag. */
@@ -135,11 +144,12 @@ export class Connection {
   findingCounts: Partial<Record<FindingKind, number>> | null = null;
   /** The first findings, kept for the summary (bounded); allocated at the first finding. */
   findings: Finding[] | null = null;
-  /** Zeek-style history letters in order of first appearance (upper case = client), and which were seen. */
-  history = '';
+  /** Zeek-style history (history.ts): which events were seen, and in what order. */
   historySeen = 0;
-  /** Capture time the connection was seen to close (RST, or both FINs acknowledged); -1 while open. */
-  closedAt = -1;
+  historyLo = 0;
+  historyHi = 0;
+  /** Capture time the connection was seen to close (RST, or both FINs acknowledged); NaN while open. */
+  closedAt = NaN;
   /** The 4-tuple hash, kept for removal. */
   hash = 0;
   /** Next connection in the same hash bucket. */
@@ -162,15 +172,16 @@ export class Connection {
       this.a6 = null;
       this.b6 = null;
       this.client = 0;
-      this.irtt = -1;
-      this.tsMruSyn = -1;
+      this.irtt = NaN;
+      this.tsMruSyn = NaN;
       this.lastFrame = 0;
       this.flagCounts?.fill(0);
       this.findingCounts = null;
       this.findings = null;
-      this.history = '';
       this.historySeen = 0;
-      this.closedAt = -1;
+      this.historyLo = 0;
+      this.historyHi = 0;
+      this.closedAt = NaN;
       this.hash = 0;
       this.hashNext = null;
       this.finished = false;

@@ -4,12 +4,13 @@
  * a field rather than passed (a double passed to a function is boxed on the heap).
  */
 import type { TcpPacket } from '../capture/tcp-packet.js';
+import { TIME_ZERO } from './connection.js';
 import { seq32 } from './seq.js';
 
 export class Segment {
   frame = 0;
   /** Seconds since the first packet of the capture. */
-  time = 0;
+  time = TIME_ZERO;
   /** Raw sequence and acknowledgement numbers in the tracker's int32 form (seq.ts). */
   seq = 0;
   ack = 0;

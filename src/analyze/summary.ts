@@ -5,6 +5,7 @@
 import { formatIPv4, formatIPv6 } from '../capture/addr.js';
 import type { Connection, Flow } from './connection.js';
 import type { TcpState, ZeekState } from './endpoint-state.js';
+import { historyText } from './history.js';
 import { seqDiff } from './seq.js';
 import { FLAG_CATALOGUE, type AFlagName } from './flags.js';
 import type { AckUnsentFinding, Finding, FindingKind, RstAfterFinFinding, Side } from './findings.js';
@@ -124,48 +125,65 @@ export function closeStory(c: Connection): string {
 }
 
 /**
- * The health of a connection and, when `words` is set, its one-line verdict. One function for
- * both so they cannot disagree; without words it builds no string (most connections of a big
- * capture are only counted).
+ * The health of a connection and, when `words` is given, its one-line verdict written there. One
+ * function for both so they cannot disagree; without words it allocates nothing (most connections
+ * of a big capture are only counted).
  */
-function judge(c: Connection, words: boolean): { health: Health; verdict: string } {
-  const found = c.findings ?? NO_FINDINGS;
-  const bad = found.find((f): f is AckUnsentFinding => f.kind === 'ack_unsent' && f.verdict === 'broken_peer');
-  const raf = found.find((f): f is RstAfterFinFinding => f.kind === 'rst_after_fin');
-  const lost = (): string => (raf && raf.unackedBytes > 0 ? `; ${plural(raf.unackedBytes, 'byte')} from the ${raf.resetBy === 'client' ? 'server' : 'client'} lost` : '');
+function judge(c: Connection, words: { verdict: string } | null): Health {
+  const found = c.findings;
+  let bad: AckUnsentFinding | null = null;
+  let raf: RstAfterFinFinding | null = null;
+  if (found !== null) {
+    for (const f of found) {
+      if (bad === null && f.kind === 'ack_unsent' && f.verdict === 'broken_peer') bad = f;
+      else if (raf === null && f.kind === 'rst_after_fin') raf = f;
+    }
+  }
   if (bad) {
-    if (!words) return { health: 'broken', verdict: '' };
-    const peer = bad.by === 'client' ? 'server' : 'client';
-    const sig = bad.afterOwnFin && bad.beyond === 1 ? ' (after its own FIN, off by one: a NAT/proxy mishandling half-close, as VirtualBox NAT port forwarding does)' : '';
-    return {
-      health: 'broken',
-      verdict: `BROKEN: the ${bad.by} acknowledged ${plural(bad.beyond, 'byte')} the ${peer} never sent (frame ${bad.frame})${sig}; the ${peer} rejected it${lost()}`,
-    };
+    if (words) {
+      const peer = bad.by === 'client' ? 'server' : 'client';
+      const sig = bad.afterOwnFin && bad.beyond === 1 ? ' (after its own FIN, off by one: a NAT/proxy mishandling half-close, as VirtualBox NAT port forwarding does)' : '';
+      words.verdict = `BROKEN: the ${bad.by} acknowledged ${plural(bad.beyond, 'byte')} the ${peer} never sent (frame ${bad.frame})${sig}; the ${peer} rejected it${lostText(raf)}`;
+    }
+    return 'broken';
   }
   if (raf) {
-    const health = raf.unackedBytes > 0 ? 'broken' : 'degraded';
-    return { health, verdict: words ? `${raf.unackedBytes > 0 ? 'BROKEN' : 'RESET'}: the ${raf.resetBy} reset the connection after a half-close${lost()}` : '' };
+    if (words) words.verdict = `${raf.unackedBytes > 0 ? 'BROKEN' : 'RESET'}: the ${raf.resetBy} reset the connection after a half-close${lostText(raf)}`;
+    return raf.unackedBytes > 0 ? 'broken' : 'degraded';
   }
   const fc = c.flagCounts;
-  const n = (i: number): number => (fc ? fc[i]! : 0);
-  const retrans = n(I_RETRANS) + n(I_FAST) + n(I_SPURIOUS);
-  const dups = n(I_DUP);
-  // A lone duplicate ACK (a pure ACK repeated after a FIN, say) costs nothing; three ask for a fast retransmit.
-  const dupsCount = dups >= 3 || (retrans > 0 && dups > 0);
-  if (retrans || dupsCount || n(I_OOO) || n(I_LOST) || n(I_ZERO)) {
-    if (!words) return { health: 'degraded', verdict: '' };
-    const problems: string[] = [];
-    if (retrans) problems.push(plural(retrans, 'retransmission'));
-    if (dupsCount) problems.push(plural(dups, 'duplicate ACK'));
-    if (n(I_OOO)) problems.push(`${n(I_OOO)} out-of-order`);
-    if (n(I_LOST)) problems.push(`${n(I_LOST)} not captured`);
-    if (n(I_ZERO)) problems.push(plural(n(I_ZERO), 'zero window'));
-    return { health: 'degraded', verdict: `DEGRADED: ${problems.join(', ')}` };
+  if (fc !== null) {
+    const retrans = fc[I_RETRANS]! + fc[I_FAST]! + fc[I_SPURIOUS]!;
+    const dups = fc[I_DUP]!;
+    // A lone duplicate ACK (a pure ACK repeated after a FIN, say) costs nothing; three ask for a fast retransmit.
+    const dupsCount = dups >= 3 || (retrans > 0 && dups > 0);
+    if (retrans || dupsCount || fc[I_OOO] || fc[I_LOST] || fc[I_ZERO]) {
+      if (words) {
+        const problems: string[] = [];
+        if (retrans) problems.push(plural(retrans, 'retransmission'));
+        if (dupsCount) problems.push(plural(dups, 'duplicate ACK'));
+        if (fc[I_OOO]) problems.push(`${fc[I_OOO]} out-of-order`);
+        if (fc[I_LOST]) problems.push(`${fc[I_LOST]} not captured`);
+        if (fc[I_ZERO]) problems.push(plural(fc[I_ZERO]!, 'zero window'));
+        words.verdict = `DEGRADED: ${problems.join(', ')}`;
+      }
+      return 'degraded';
+    }
   }
-  if (c.flows[0].rstSent || c.flows[1].rstSent) return { health: 'degraded', verdict: 'RESET: the connection was reset' };
-  if (!c.flows[0].finSent && !c.flows[1].finSent) return { health: 'incomplete', verdict: 'OPEN: no close seen in the capture' };
-  return { health: 'ok', verdict: 'OK: no acknowledgement problems' };
+  if (c.flows[0].rstSent || c.flows[1].rstSent) {
+    if (words) words.verdict = 'RESET: the connection was reset';
+    return 'degraded';
+  }
+  if (!c.flows[0].finSent && !c.flows[1].finSent) {
+    if (words) words.verdict = 'OPEN: no close seen in the capture';
+    return 'incomplete';
+  }
+  if (words) words.verdict = 'OK: no acknowledgement problems';
+  return 'ok';
 }
+
+const lostText = (raf: RstAfterFinFinding | null): string =>
+  raf && raf.unackedBytes > 0 ? `; ${plural(raf.unackedBytes, 'byte')} from the ${raf.resetBy === 'client' ? 'server' : 'client'} lost` : '';
 
 const flagIndex = (name: AFlagName): number => FLAG_CATALOGUE.findIndex((f) => f.name === name);
 const I_RETRANS = flagIndex('retransmission');
@@ -178,7 +196,7 @@ const I_ZERO = flagIndex('zero_window');
 
 /** How a finished connection fared, without building its summary. */
 export function healthOf(c: Connection): Health {
-  return judge(c, false).health;
+  return judge(c, null);
 }
 
 export function summarize(c: Connection): ConnectionSummary {
@@ -191,7 +209,10 @@ export function summarize(c: Connection): ConnectionSummary {
   }
   const cl = c.flows[c.client];
   const sv = c.flows[c.client ^ 1]!;
-  const { health, verdict } = judge(c, true);
+  const history = historyText(c);
+  const words = { verdict: '' };
+  const health = judge(c, words);
+  const verdict = words.verdict;
   return {
     type: 'connection',
     stream: c.stream,
@@ -202,8 +223,8 @@ export function summarize(c: Connection): ConnectionSummary {
     firstFrame: c.firstFrame,
     lastFrame: c.lastFrame,
     irtt: c.irtt >= 0 ? c.irtt : null,
-    connState: zeekConnState(cl.zeek, sv.zeek, cl.bytes, sv.bytes, c.history),
-    history: c.history,
+    connState: zeekConnState(cl.zeek, sv.zeek, cl.bytes, sv.bytes, history),
+    history,
     closed: closeStory(c),
     analysis,
     findings: { ...(c.findingCounts ?? {}) },

@@ -12,8 +12,9 @@
  */
 import { TcpFlag, TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
 import { parseTcpOptions } from '../capture/decode.js';
-import { Connection, ConnectionTable, tupleHash, type Flow } from './connection.js';
+import { Connection, ConnectionTable, TIME_ZERO, tupleHash, type Flow } from './connection.js';
 import { diagnose } from './diagnose.js';
+import { H_ACK, H_DATA, H_FIN, H_RST, H_SYN, H_SYNACK, noteHistory } from './history.js';
 import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
 import type { Finding, FindingKind, Side } from './findings.js';
@@ -27,7 +28,7 @@ export class PacketResult {
   dir: 0 | 1 = 0;
   side: Side = 'client';
   stream = 0;
-  time = 0;
+  time = TIME_ZERO;
   /** Relative sequence and acknowledgement numbers (ack is 0 without the ACK flag). */
   seq = 0;
   ack = 0;
@@ -62,15 +63,6 @@ export interface Totals {
   readonly flagCounts: Uint32Array;
   readonly findingCounts: Partial<Record<FindingKind, number>>;
 }
-
-/** Zeek history letters: index = kind * 2 + (responder ? 1 : 0). */
-const HISTORY = ['S', 's', 'H', 'h', 'A', 'a', 'D', 'd', 'F', 'f', 'R', 'r'] as const;
-const H_SYN = 0;
-const H_SYNACK = 2;
-const H_ACK = 4;
-const H_DATA = 6;
-const H_FIN = 8;
-const H_RST = 10;
 
 export class Tracker {
   private readonly table = new ConnectionTable();
@@ -166,7 +158,7 @@ export class Tracker {
       F.sawSyn = true;
     } else if (ackFlag) {
       F.isFirstAck = false;
-      if (conn.irtt < 0 && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
+      if (!(conn.irtt >= 0) && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
     }
 
     const side: Side = dir === conn.client ? 'client' : 'server';
@@ -201,7 +193,7 @@ export class Tracker {
     res.serverChange = server.ep.change;
 
     this.count(conn, v.flags, res.findings);
-    if (conn.closedAt < 0 && (tcpFlags & TcpFlag.RST || (isDone(client.ep.state) && isDone(server.ep.state)))) {
+    if (Number.isNaN(conn.closedAt) && (tcpFlags & TcpFlag.RST || (isDone(client.ep.state) && isDone(server.ep.state)))) {
       conn.closedAt = time;
       this.closing.push(conn);
     }
@@ -340,9 +332,3 @@ export class Tracker {
 
 const MAX_SPARE = 4096;
 const isDone = (s: TcpState): boolean => s === 'CLOSED' || s === 'TIME-WAIT';
-
-function noteHistory(c: Connection, i: number): void {
-  if (c.historySeen & (1 << i)) return;
-  c.historySeen |= 1 << i;
-  c.history += HISTORY[i];
-}

@@ -21,7 +21,8 @@ import {
   totalsTable,
   type RunCounts,
 } from '../analyze/render-text.js';
-import { healthOf, summarize, type ConnectionSummary, type Health } from '../analyze/summary.js';
+import { FirstFindings, WorstConnections } from '../analyze/selection.js';
+import { healthOf, summarize, type ConnectionSummary } from '../analyze/summary.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
 import { DeferredOutput } from './deferred.js';
 import { Output } from './output.js';
@@ -93,9 +94,8 @@ function connMatches(o: AnalyzeOptions, c: Connection): boolean {
   return true;
 }
 
-const HEALTH_RANK: Record<Health, number> = { broken: 0, degraded: 1, incomplete: 2, ok: 3 };
-/** Connection summaries kept for the text tables; the rest are only counted. */
-const KEEP_SUMMARIES = 2000;
+/** Connections the text output shows (the worst first), findings it lists, and up to how many connections get full tables. */
+const WORST_SHOWN = 50;
 const KEEP_FINDINGS = 200;
 const FULL_TABLES_UP_TO = 20;
 
@@ -112,10 +112,10 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   const p = new TcpPacket();
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
-  const kept: ConnectionSummary[] = [];
   const health: Record<string, number> = {};
-  const findings: Finding[] = [];
-  let dropped = 0;
+  let ended = 0;
+  const worst = new WorstConnections(o.allConnections ? Infinity : WORST_SHOWN);
+  const firstFindings = new FirstFindings(KEEP_FINDINGS);
   const emit = (s: string): void => out.line(s);
   const deferred = new DeferredOutput(emit, o.horizon ?? 3);
 
@@ -123,23 +123,17 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
     if (!connMatches(o, c)) return;
     const h = healthOf(c);
     health[h] = (health[h] ?? 0) + 1;
-    // Built at most once, and only when something shows it.
-    let s: ConnectionSummary | undefined;
-    const summary = (): ConnectionSummary => (s ??= summarize(c));
-    if (o.onConnection) o.onConnection(summary());
+    ended++;
+    // A summary is built only for what shows it: most connections of a big capture are only counted.
+    const s = o.onConnection || o.format === 'json' || worst.wants(h, c.firstFrame) ? summarize(c) : null;
+    if (s && o.onConnection) o.onConnection(s);
     if (o.format === 'json') {
-      const rec = stringifyRecord(connectionRecord(summary()));
+      const rec = stringifyRecord(connectionRecord(s!));
       deferred.add(-Infinity, FINISHED, [], () => rec);
       return;
     }
-    if (c.findings) for (const f of c.findings) if (findings.length < KEEP_FINDINGS) findings.push(f);
-    // Keep a summary for the tables while there is room, then only to replace an OK one with a worse.
-    if (kept.length < KEEP_SUMMARIES) kept.push(summary());
-    else {
-      const i = h === 'ok' ? -1 : kept.findIndex((k) => k.health === 'ok');
-      if (i >= 0) kept[i] = summary();
-      dropped++;
-    }
+    if (c.findings) for (const f of c.findings) firstFindings.offer(f);
+    if (s) worst.offer(s);
   };
   const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
   let t0s = 0;
@@ -245,21 +239,19 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
       );
       return;
     }
-    const sorted = kept.slice().sort((a, b) => a.stream - b.stream);
+    const shown = worst.list.slice().sort((a, b) => a.stream - b.stream);
     if (o.format === 'text') emit('');
-    if (sorted.length <= FULL_TABLES_UP_TO || o.allConnections) {
-      for (const s of sorted) emit(connectionTable(style, s));
+    if (ended <= FULL_TABLES_UP_TO || o.allConnections) {
+      for (const s of shown) emit(connectionTable(style, s));
     } else {
-      const worst = sorted.slice().sort((a, b) => HEALTH_RANK[a.health] - HEALTH_RANK[b.health] || a.stream - b.stream).slice(0, 50);
-      worst.sort((a, b) => a.stream - b.stream);
-      emit(connectionsOverview(style, worst));
-      const rest = sorted.length + dropped - worst.length;
+      emit(connectionsOverview(style, shown));
+      const rest = ended - shown.length;
       if (rest > 0) emit(style.c.dim(`… and ${rest} more connections (the worst are shown; --all-connections lists every one, --stream N shows one)`));
     }
     emit(totalsTable(style, counts, tracker.totals, health));
-    if (findings.length) {
+    if (firstFindings.list.length) {
       emit(style.c.bold('Findings'));
-      emit(findingsList(style, findings));
+      emit(findingsList(style, firstFindings.list));
     }
   }
 }
