@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { CaptureError, ExitCode, UserError } from './capture/errors.js';
-import { analyzeCommand, ANALYZE_HELP } from './cli/analyze-command.js';
-import { interfacesCommand, INTERFACES_HELP } from './cli/interfaces-command.js';
-import { reproCommand, REPRO_HELP } from './cli/repro-command.js';
+// Commands are loaded when run: `analyze` need not load the reproducer's networking, nor the others the analyzer.
+const analyzeModule = (): Promise<typeof import('./cli/analyze-command.js')> => import('./cli/analyze-command.js');
+const interfacesModule = (): Promise<typeof import('./cli/interfaces-command.js')> => import('./cli/interfaces-command.js');
+const reproModule = (): Promise<typeof import('./cli/repro-command.js')> => import('./cli/repro-command.js');
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -39,9 +40,9 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      if (rest[0] === 'analyze') process.stdout.write(ANALYZE_HELP);
-      else if (rest[0] === 'interfaces') process.stdout.write(INTERFACES_HELP);
-      else if (rest[0] === 'repro') process.stdout.write(REPRO_HELP);
+      if (rest[0] === 'analyze') process.stdout.write((await analyzeModule()).ANALYZE_HELP);
+      else if (rest[0] === 'interfaces') process.stdout.write((await interfacesModule()).INTERFACES_HELP);
+      else if (rest[0] === 'repro') process.stdout.write((await reproModule()).REPRO_HELP);
       else process.stdout.write(MAIN_HELP);
       return ExitCode.Ok;
     case '-V':
@@ -49,11 +50,11 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`ackscope ${VERSION}\n`);
       return ExitCode.Ok;
     case 'analyze':
-      return analyzeCommand(rest);
+      return (await analyzeModule()).analyzeCommand(rest);
     case 'interfaces':
-      return interfacesCommand(rest);
+      return (await interfacesModule()).interfacesCommand(rest);
     case 'repro':
-      return reproCommand(rest);
+      return (await reproModule()).reproCommand(rest);
     default:
       throw new UserError(`unknown command '${cmd}' (commands: analyze, repro, interfaces; see --help)`, ExitCode.Usage);
   }

@@ -6,10 +6,10 @@ import Table from 'cli-table3';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { StateChange } from './endpoint-state.js';
 import { BAD_TCP_MASK, FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from './flags.js';
-import { FINDING_CATALOGUE, type Finding } from './findings.js';
+import { FINDING_CATALOGUE, type Finding, type FindingKind } from './findings.js';
 import type { LineParts } from './render-line.js';
-import type { ConnectionSummary } from './summary.js';
-import type { Totals } from './tracker.js';
+import type { ConnectionSummary, Health } from './summary.js';
+
 
 export interface Style {
   readonly c: ChalkInstance;
@@ -112,6 +112,13 @@ export function connectionsOverview(s: Style, list: readonly ConnectionSummary[]
   return t.toString();
 }
 
+/** What the totals table reads of the tracker's totals (one tracker's, or several summed). */
+export interface TotalsView {
+  connections: number;
+  readonly flagCounts: ArrayLike<number>;
+  readonly findingCounts: Partial<Record<FindingKind, number>>;
+}
+
 export interface RunCounts {
   frames: number;
   tcp: number;
@@ -120,7 +127,10 @@ export interface RunCounts {
   malformed: number;
 }
 
-export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health: Record<string, number>): string {
+const HEALTH_ORDER: readonly Health[] = ['broken', 'degraded', 'incomplete', 'ok'];
+const FINDING_KINDS = Object.keys(FINDING_CATALOGUE) as FindingKind[];
+
+export function totalsTable(s: Style, counts: RunCounts, totals: TotalsView, health: Readonly<Record<string, number>>): string {
   const t = new Table({ style: tableStyle(s), head: ['capture', ''] });
   t.push(
     ['frames', counts.frames],
@@ -128,11 +138,12 @@ export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health:
     ['other frames (not TCP)', counts.other],
     ['truncated (snaplen) / malformed', `${counts.truncated} / ${counts.malformed}`],
     ['connections', totals.connections],
-    ['verdicts', Object.entries(health).map(([k, n]) => `${k}: ${n}`).join(', ') || '—'],
+    // Fixed orders (worst verdict first, findings as catalogued), whatever order they were first met in.
+    ['verdicts', HEALTH_ORDER.filter((k) => health[k]).map((k) => `${k}: ${health[k]}`).join(', ') || '—'],
   );
   const f = new Table({ style: tableStyle(s), head: ['tshark flag', 'packets', 'ackscope finding', 'count'] });
   const flagRows = FLAG_CATALOGUE.map((x, i) => [x.label, totals.flagCounts[i]!] as const).filter(([, n]) => n > 0);
-  const findRows = Object.entries(totals.findingCounts);
+  const findRows = FINDING_KINDS.filter((k) => totals.findingCounts[k]).map((k) => [k, totals.findingCounts[k]!] as const);
   for (let i = 0; i < Math.max(flagRows.length, findRows.length, 1); i++) {
     const a = flagRows[i];
     const b = findRows[i];

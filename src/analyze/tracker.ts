@@ -102,6 +102,12 @@ export class Tracker {
     const h = tupleHash(p);
     let conn = this.table.find(p, h);
     let dir: 0 | 1 = this.table.dir;
+    if (conn !== null && !Number.isNaN(conn.closedAt) && time - conn.lastTime >= this.options.closeLinger) {
+      // Closed and quiet for the linger: a new conversation, whether or not expire() has got to
+      // the old one yet (so the answer depends on this connection alone, not on the queue).
+      this.finalize(conn);
+      conn = null;
+    }
     if (conn === null) {
       conn = this.open(p, h, time);
       dir = 0;

@@ -20,12 +20,14 @@ import {
   styledLine,
   totalsTable,
   type RunCounts,
+  type Style,
+  type TotalsView,
 } from '../analyze/render-text.js';
-import { FirstFindings, WorstConnections } from '../analyze/selection.js';
-import { healthOf, summarize, type ConnectionSummary } from '../analyze/summary.js';
+import type { ConnectionSummary } from '../analyze/summary.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
 import { DeferredOutput } from './deferred.js';
 import { Output } from './output.js';
+import { FULL_TABLES_UP_TO, TableCollector } from './tables.js';
 
 export type Format = 'text' | 'json' | 'summary';
 
@@ -94,11 +96,6 @@ function connMatches(o: AnalyzeOptions, c: Connection): boolean {
   return true;
 }
 
-/** Connections the text output shows (the worst first), findings it lists, and up to how many connections get full tables. */
-const WORST_SHOWN = 50;
-const KEEP_FINDINGS = 200;
-const FULL_TABLES_UP_TO = 20;
-
 export interface AnalyzeRun {
   /** Process exit status. */
   code: number;
@@ -112,28 +109,18 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   const p = new TcpPacket();
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
-  const health: Record<string, number> = {};
-  let ended = 0;
-  const worst = new WorstConnections(o.allConnections ? Infinity : WORST_SHOWN);
-  const firstFindings = new FirstFindings(KEEP_FINDINGS);
+  const tables = new TableCollector(o.allConnections);
   const emit = (s: string): void => out.line(s);
   const deferred = new DeferredOutput(emit, o.horizon ?? 3);
 
   const onConnectionEnd = (c: Connection): void => {
     if (!connMatches(o, c)) return;
-    const h = healthOf(c);
-    health[h] = (health[h] ?? 0) + 1;
-    ended++;
-    // A summary is built only for what shows it: most connections of a big capture are only counted.
-    const s = o.onConnection || o.format === 'json' || worst.wants(h, c.firstFrame) ? summarize(c) : null;
+    const s = tables.add(c, o.onConnection !== undefined || o.format === 'json');
     if (s && o.onConnection) o.onConnection(s);
     if (o.format === 'json') {
       const rec = stringifyRecord(connectionRecord(s!));
       deferred.add(-Infinity, FINISHED, [], () => rec);
-      return;
     }
-    if (c.findings) for (const f of c.findings) firstFindings.offer(f);
-    if (s) worst.offer(s);
   };
   const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
   let t0s = 0;
@@ -234,25 +221,30 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
             Object.entries(flagCountsByName(tracker.totals.flagCounts)).filter(([, n]) => n > 0),
           ),
           findings: tracker.totals.findingCounts,
-          health,
+          health: tables.health,
         }),
       );
       return;
     }
-    const shown = worst.list.slice().sort((a, b) => a.stream - b.stream);
     if (o.format === 'text') emit('');
-    if (ended <= FULL_TABLES_UP_TO || o.allConnections) {
-      for (const s of shown) emit(connectionTable(style, s));
-    } else {
-      emit(connectionsOverview(style, shown));
-      const rest = ended - shown.length;
-      if (rest > 0) emit(style.c.dim(`… and ${rest} more connections (the worst are shown; --all-connections lists every one, --stream N shows one)`));
-    }
-    emit(totalsTable(style, counts, tracker.totals, health));
-    if (firstFindings.list.length) {
-      emit(style.c.bold('Findings'));
-      emit(findingsList(style, firstFindings.list));
-    }
+    renderTables(emit, style, o.allConnections, counts, tracker.totals, tables);
+  }
+}
+
+/** The closing tables: connections (in full when few), totals, then the findings list. */
+export function renderTables(emit: (s: string) => void, style: Style, allConnections: boolean, counts: RunCounts, totals: TotalsView, t: TableCollector): void {
+  const shown = t.worst.list.slice().sort((a, b) => a.stream - b.stream);
+  if (t.ended <= FULL_TABLES_UP_TO || allConnections) {
+    for (const s of shown) emit(connectionTable(style, s));
+  } else {
+    emit(connectionsOverview(style, shown));
+    const rest = t.ended - shown.length;
+    if (rest > 0) emit(style.c.dim(`… and ${rest} more connections (the worst are shown; --all-connections lists every one, --stream N shows one)`));
+  }
+  emit(totalsTable(style, counts, totals, t.health));
+  if (t.findings.list.length) {
+    emit(style.c.bold('Findings'));
+    emit(findingsList(style, t.findings.list));
   }
 }
 
