@@ -1,6 +1,7 @@
 import { ExitCode, UserError } from '../capture/errors.js';
 import { openCapture } from '../capture/open.js';
-import { analyzeSource, parseHost, type Format } from './analyze.js';
+import { analyzeSource, type Format } from './analyze.js';
+import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
 import { useColor } from './color.js';
 
