@@ -7,6 +7,8 @@
  *   npm run bench -- --quick      skip tshark (it takes about half a minute per million packets)
  *   npm run bench -- --x10        also measure peak RSS on a ten-times-longer copy
  *   npm run bench -- --file F     measure another capture
+ *   npm run bench -- --runs N     repeat each ackscope and tcpdump measurement N times (default 3)
+ *                                 and report the median; tshark, at tens of seconds a run, runs once
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -19,6 +21,8 @@ const quick = args.includes('--quick');
 const x10 = args.includes('--x10');
 const fileArg = args.indexOf('--file');
 const file = fileArg >= 0 ? args[fileArg + 1]! : join(ROOT, 'bench', 'data', 'bench.pcap');
+const runsArg = args.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Math.max(1, Number(args[runsArg + 1]) || 1) : 3;
 
 if (fileArg < 0 && (!existsSync(file) || (x10 && !existsSync(join(ROOT, 'bench', 'data', 'bench-x10.pcap'))))) {
   console.error('bench: making the capture (root, tcpdump, python3, ethtool and wireshark-common needed)...');
@@ -38,7 +42,7 @@ interface Run {
 }
 
 /** Run a command with stdout discarded; wall time and peak RSS from /usr/bin/time when present. */
-function measure(name: string, cmd: string[], parse?: (stdout: string) => Partial<Run>): Run | null {
+function measureOnce(name: string, cmd: string[], parse?: (stdout: string) => Partial<Run>): Run | null {
   const argv = TIME ? [TIME, '-f', '@@%e %M', ...cmd] : cmd;
   const t0 = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', parse ? 'pipe' : 'ignore', 'pipe'] });
@@ -50,6 +54,20 @@ function measure(name: string, cmd: string[], parse?: (stdout: string) => Partia
   const m = /@@([\d.]+) (\d+)/.exec(r.stderr ?? '');
   const run: Run = { name, seconds: m ? Number(m[1]) : wall, rssMB: m ? Number(m[2]) / 1024 : null };
   return { ...run, ...(parse ? parse(r.stdout) : {}) };
+}
+
+/** The median of `times` runs (this machine varies ±10 % run to run), with the highest RSS seen. */
+function measure(name: string, cmd: string[], parse?: (stdout: string) => Partial<Run>, times = RUNS): Run | null {
+  const all: Run[] = [];
+  for (let i = 0; i < times; i++) {
+    const r = measureOnce(name, cmd, parse);
+    if (!r) return null;
+    all.push(r);
+  }
+  all.sort((a, b) => a.seconds - b.seconds);
+  const mid = all[(all.length - 1) >> 1]!;
+  const rss = all.some((r) => r.rssMB !== null) ? Math.max(...all.map((r) => r.rssMB ?? 0)) : null;
+  return { ...mid, rssMB: rss, name: times > 1 ? `${name} (median of ${times})` : name };
 }
 
 const node = process.execPath;
@@ -66,13 +84,13 @@ const read = measure('ackscope read', [node, join(ROOT, 'dist/bench/run-one.js')
 const decode = measure('ackscope read+decode', [node, join(ROOT, 'dist/bench/run-one.js'), 'decode', file], one('decode'));
 const full = measure('ackscope analyze --format summary', [node, join(ROOT, 'dist/src/cli.js'), 'analyze', file, '--format', 'summary']);
 const tcpdump = measure('tcpdump -nn -r', ['tcpdump', '-nn', '-r', file]);
-const tsharkFlags = quick ? null : measure('tshark -T fields -e tcp.analysis.flags', ['tshark', '-r', file, '-T', 'fields', '-e', 'tcp.analysis.flags']);
-const tshark = quick ? null : measure('tshark -r', ['tshark', '-r', file]);
+const tsharkFlags = quick ? null : measure('tshark -T fields -e tcp.analysis.flags', ['tshark', '-r', file, '-T', 'fields', '-e', 'tcp.analysis.flags'], undefined, 1);
+const tshark = quick ? null : measure('tshark -r', ['tshark', '-r', file], undefined, 1);
 runs.push(read, decode, full, tcpdump, tsharkFlags, tshark);
 let fullX10: Run | null = null;
 if (x10) {
   const f10 = join(ROOT, 'bench', 'data', 'bench-x10.pcap');
-  fullX10 = measure('ackscope analyze --format summary (x10 file)', [node, join(ROOT, 'dist/src/cli.js'), 'analyze', f10, '--format', 'summary']);
+  fullX10 = measure('ackscope analyze --format summary (x10 file)', [node, join(ROOT, 'dist/src/cli.js'), 'analyze', f10, '--format', 'summary'], undefined, 1);
   runs.push(fullX10);
 }
 const packets = decode?.packets ?? 0;

@@ -3,22 +3,13 @@
  * finding and per state change, connection tables and the findings list.
  */
 import Table from 'cli-table3';
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { Style } from './style.js';
 import type { StateChange } from './endpoint-state.js';
 import { BAD_TCP_MASK, FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from './flags.js';
 import { FINDING_CATALOGUE, type Finding, type FindingKind } from './findings.js';
 import type { LineParts } from './render-line.js';
 import type { ConnectionSummary, Health } from './summary.js';
 
-
-export interface Style {
-  readonly c: ChalkInstance;
-  readonly color: boolean;
-}
-
-export function makeStyle(color: boolean): Style {
-  return { c: new Chalk({ level: color ? 1 : 0 }), color };
-}
 
 /** The trace line with anomalies coloured as Wireshark's "Bad TCP" rule would. */
 export function styledLine(s: Style, parts: LineParts, flags: number, hasFindings: boolean): string {

@@ -15,12 +15,10 @@ import {
   connectionTable,
   findingLine,
   findingsList,
-  makeStyle,
   stateLine,
   styledLine,
   totalsTable,
   type RunCounts,
-  type Style,
   type TotalsView,
 } from '../analyze/render-text.js';
 import type { ConnectionSummary } from '../analyze/summary.js';
@@ -28,6 +26,7 @@ import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
 import { DeferredOutput } from './deferred.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 import { Output } from './output.js';
+import { makeStyle, type Style } from '../analyze/style.js';
 import { FULL_TABLES_UP_TO, TableCollector } from './tables.js';
 
 export type Format = 'text' | 'json' | 'summary';
@@ -57,7 +56,7 @@ export interface AnalyzeRun {
 
 /** Run the analysis of `src`, writing data to stdout and the one-line error, if any, to stderr. */
 export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
-  const style = makeStyle(o.color);
+  const style = await makeStyle(o.color);
   const decoder = new Decoder();
   const p = new TcpPacket();
   const opts = new TcpOptions();
