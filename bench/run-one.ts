@@ -17,8 +17,6 @@ const p = new TcpPacket();
 const tracker = new Tracker();
 let frames = 0;
 let tcp = 0;
-let t0s = -1;
-let t0ns = 0;
 const t0 = performance.now();
 await (await openCapture(file)).run((pkt) => {
   frames++;
@@ -27,11 +25,7 @@ await (await openCapture(file)).run((pkt) => {
   if (p.status !== 'tcp') return;
   tcp++;
   if (mode !== 'track') return;
-  if (t0s < 0) {
-    t0s = pkt.tsSec;
-    t0ns = pkt.tsNsec;
-  }
-  tracker.process(p, pkt.data, pkt.tsSec - t0s + (pkt.tsNsec - t0ns) / 1e9);
+  tracker.process(p, pkt.data);
 });
 if (mode === 'track') tracker.finish();
 const seconds = (performance.now() - t0) / 1000;

@@ -50,7 +50,11 @@ function conversation(tr: Tracker, port: number, t: number): void {
     [false, ['FIN', 'ACK'], s + 11, c + 12, 0],
     [true, ['ACK'], c + 12, s + 12, 0],
   ];
-  steps.forEach(([fc, fl, sq, ak, len], i) => tr.process(seg(port, fc, fl, sq, ak, len), pkt.data, t + i * 0.001));
+  steps.forEach(([fc, fl, sq, ak, len], i) => {
+    const p = seg(port, fc, fl, sq, ak, len);
+    p.time = t + i * 0.001;
+    tr.process(p, pkt.data);
+  });
 }
 
 describe('tracker memory', () => {
@@ -122,13 +126,9 @@ describe('connection health without a summary', () => {
         assert.equal(quick, summarize(c).health, `${file} stream ${c.stream}`);
         seen[quick] = (seen[quick] ?? 0) + 1;
       });
-      let t0 = -1;
       await (await openCapture(file)).run((pkt) => {
         d.decode(pkt, p);
-        if (p.status !== 'tcp') return;
-        const t = pkt.tsSec + pkt.tsNsec / 1e9;
-        if (t0 < 0) t0 = t;
-        tr.process(p, pkt.data, t - t0);
+        if (p.status === 'tcp') tr.process(p, pkt.data);
       });
       tr.finish();
     }

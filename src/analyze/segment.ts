@@ -22,9 +22,9 @@ export class Segment {
   win = 0;
   frameLen = 0;
 
-  fill(p: TcpPacket, time: number): void {
+  fill(p: TcpPacket): void {
     this.frame = p.frame;
-    this.time = time;
+    this.time = p.time;
     this.seq = seq32(p.seq);
     this.ack = seq32(p.ack);
     this.len = p.len;

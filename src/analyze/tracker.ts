@@ -4,8 +4,8 @@
  *
  * Lifecycle:
  *   1. `new Tracker(options, onConnectionEnd)`.
- *   2. `process(pkt, bytes, time)` for every TCP segment, in capture order. The returned
- *      {@link PacketResult} is reused: valid until the next call.
+ *   2. `process(pkt, bytes)` for every TCP segment, in capture order (its time is `pkt.time`).
+ *      The returned {@link PacketResult} is reused: valid until the next call.
  *   3. `finish()` once: every connection still open is ended.
  * A connection is summarised and its state dropped `closeLinger` seconds (capture time) after it
  * closed (RST, or both FINs acknowledged) and went quiet, so memory follows open connections.
@@ -91,10 +91,15 @@ export class Tracker {
     return this.table.size;
   }
 
-  process(p: TcpPacket, bytes: Buffer, time: number): PacketResult {
-    this.expire(time);
+  /**
+   * Track one segment; its capture time is `p.time` (read from the record, not passed: a double
+   * passed to a function is a heap allocation, one per packet).
+   */
+  process(p: TcpPacket, bytes: Buffer): PacketResult {
     const s = this.seg;
-    s.fill(p, time);
+    s.fill(p);
+    const time = s.time;
+    this.expire();
     const res = this.result;
     const tcpFlags = s.flags;
     const syn = (tcpFlags & TcpFlag.SYN) !== 0;
@@ -304,7 +309,8 @@ export class Tracker {
   }
 
   /** Summarise connections that closed and stayed quiet for `closeLinger` seconds. */
-  private expire(now: number): void {
+  private expire(): void {
+    const now = this.seg.time;
     const q = this.closing;
     const linger = this.options.closeLinger;
     for (let budget = 4; budget > 0 && this.closingHead < q.length; budget--) {

@@ -41,6 +41,9 @@ export class Decoder {
   readonly counts: DecodeCounts = { tcp: 0, other: 0, truncated: 0, malformed: 0 };
   private buf: Buffer = Buffer.alloc(0);
   private dv: DataView = new DataView(new ArrayBuffer(0));
+  /** Time of the first frame decoded: the origin of {@link TcpPacket.time}. */
+  private t0s = -1;
+  private t0ns = 0;
 
   /** Decode `pkt` into `out`. Never throws. */
   decode(pkt: CapturedPacket, out: TcpPacket): void {
@@ -51,6 +54,11 @@ export class Decoder {
     }
     out.frame = pkt.frame;
     out.frameLen = pkt.origlen;
+    if (this.t0s < 0) {
+      this.t0s = pkt.tsSec;
+      this.t0ns = pkt.tsNsec;
+    }
+    out.time = pkt.tsSec - this.t0s + (pkt.tsNsec - this.t0ns) / 1e9;
     out.reason = '';
     const start = pkt.offset;
     const end = Math.min(start + pkt.caplen, buf.length);

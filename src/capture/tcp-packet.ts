@@ -37,6 +37,11 @@ export class TcpPacket {
   frame = 0;
   /** Length of the frame on the wire (what tshark prints after `TCP`). */
   frameLen = 0;
+  /**
+   * Seconds since the first frame this decoder saw, as tshark's relative time (exact to the
+   * nanosecond for spans under 100 days). -0 so that V8 keeps the field a double from the start.
+   */
+  time = -0;
 
   ipVersion: 4 | 6 = 4;
   /** IPv4 addresses as unsigned 32-bit numbers (ipVersion 4). */

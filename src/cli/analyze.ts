@@ -75,18 +75,12 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
     }
   };
   const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
-  let t0s = 0;
-  let t0ns = 0;
   const perPacket = o.format !== 'summary';
 
   const onPacket = (pkt: CapturedPacket): void => {
-    if (counts.frames === 0) {
-      t0s = pkt.tsSec;
-      t0ns = pkt.tsNsec;
-    }
     counts.frames++;
     decoder.decode(pkt, p);
-    const time = pkt.tsSec - t0s + (pkt.tsNsec - t0ns) / 1e9;
+    const time = p.time;
     if (p.status !== 'tcp') {
       if (p.status === 'other') {
         counts.other++;
@@ -106,7 +100,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
       return;
     }
     counts.tcp++;
-    const r = tracker.process(p, pkt.data, time);
+    const r = tracker.process(p, pkt.data);
     if (!perPacket) return;
     if (o.stream !== undefined && r.stream !== o.stream) return;
     if (o.port !== undefined && p.sport !== o.port && p.dport !== o.port) return;
