@@ -281,8 +281,20 @@ export class ConnectionTable {
     if (++this.size > this.heads.length) this.resize(this.heads.length * 2);
   }
 
-  forEach(fn: (c: Connection) => void): void {
-    for (const head of this.heads) for (let c: Connection | null = head; c !== null; c = c.hashNext) fn(c);
+  /** Every connection, taken out at once (the table is left empty). */
+  drain(): Connection[] {
+    const all: Connection[] = [];
+    for (const head of this.heads) {
+      for (let c: Connection | null = head, next: Connection | null; c !== null; c = next) {
+        next = c.hashNext;
+        c.hashNext = null;
+        all.push(c);
+      }
+    }
+    this.heads = new Array<Connection | null>(MIN_BUCKETS).fill(null);
+    this.mask = MIN_BUCKETS - 1;
+    this.size = 0;
+    return all;
   }
 
   remove(c: Connection): void {

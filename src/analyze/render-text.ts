@@ -79,10 +79,14 @@ export function connectionTable(s: Style, c: ConnectionSummary): string {
   return t.toString();
 }
 
+/** Row separators left out: an overview is read down its columns. */
+const COMPACT_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
 /** One row per connection, for big captures. */
 export function connectionsOverview(s: Style, list: readonly ConnectionSummary[]): string {
   const t = new Table({
     style: tableStyle(s),
+    chars: COMPACT_ROWS,
     head: ['stream', 'client', 'server', 'pkts c→s/s→c', 'bytes c→s/s→c', 'state', 'flags', 'findings', 'verdict'],
   });
   for (const c of list) {

@@ -171,7 +171,11 @@ function judge(c: Connection, words: { verdict: string } | null): Health {
     }
   }
   if (c.flows[0].rstSent || c.flows[1].rstSent) {
-    if (words) words.verdict = 'RESET: the connection was reset';
+    const cl = c.flows[c.client];
+    const sv = c.flows[c.client ^ 1]!;
+    // Zeek's REJ: the SYN was answered by a reset, not a SYN-ACK.
+    const refused = cl.sawSyn && !sv.sawSyn && sv.rstSent && cl.bytes === 0;
+    if (words) words.verdict = refused ? 'REFUSED: the server answered the SYN with a reset (nothing listening?)' : 'RESET: the connection was reset';
     return 'degraded';
   }
   if (!c.flows[0].finSent && !c.flows[1].finSent) {

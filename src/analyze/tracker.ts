@@ -213,12 +213,15 @@ export class Tracker {
 
   /** Summarise every connection still open, in stream order. */
   finish(): void {
-    const open: Connection[] = [];
-    this.table.forEach((c) => open.push(c));
-    open.sort((a, b) => a.stream - b.stream);
-    for (const c of open) this.finalize(c);
+    const open = this.table.drain();
+    open.sort(byStream);
+    for (const c of open) {
+      c.finished = true;
+      this.onConnectionEnd(c);
+    }
     this.closing.length = 0;
     this.closingHead = 0;
+    this.spare.length = 0;
   }
 
   private open(p: TcpPacket, h: number, time: number): Connection {
@@ -343,4 +346,5 @@ export class Tracker {
 }
 
 const MAX_SPARE = 4096;
+const byStream = (a: Connection, b: Connection): number => a.stream - b.stream;
 const isDone = (s: TcpState): boolean => s === 'CLOSED' || s === 'TIME-WAIT';

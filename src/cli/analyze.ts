@@ -177,15 +177,27 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   }
 }
 
-/** The closing tables: connections (in full when few), totals, then the findings list. */
+/**
+ * The closing tables: every connection in full when there are few; otherwise an overview of the
+ * ones with problems (the worst 50), topped up with the first healthy ones to at least 10 rows so
+ * that a clean capture still shows what it holds; then totals and the findings list.
+ */
 export function renderTables(emit: (s: string) => void, style: Style, allConnections: boolean, counts: RunCounts, totals: TotalsView, t: TableCollector): void {
-  const shown = t.worst.list.slice().sort((a, b) => a.stream - b.stream);
   if (t.ended <= FULL_TABLES_UP_TO || allConnections) {
-    for (const s of shown) emit(connectionTable(style, s));
+    for (const s of t.worst.list.slice().sort(byStream)) emit(connectionTable(style, s));
   } else {
+    const problems = t.worst.list.filter((s) => s.health !== 'ok');
+    const shown = t.worst.list.slice(0, Math.max(problems.length, OVERVIEW_MIN_ROWS)).sort(byStream);
     emit(connectionsOverview(style, shown));
     const rest = t.ended - shown.length;
-    if (rest > 0) emit(style.c.dim(`… and ${rest} more connections (the worst are shown; --all-connections lists every one, --stream N shows one)`));
+    if (rest > 0) {
+      const left = (['broken', 'degraded', 'incomplete', 'ok'] as const)
+        .map((h) => [h, (t.health[h] ?? 0) - shown.filter((s) => s.health === h).length] as const)
+        .filter(([, n]) => n > 0)
+        .map(([h, n]) => `${n} ${h}`)
+        .join(', ');
+      emit(style.c.dim(`… and ${rest} more connections (${left}): the worst are shown; --all-connections lists every one, --stream N shows one`));
+    }
   }
   emit(totalsTable(style, counts, totals, t.health));
   if (t.findings.list.length) {
@@ -193,6 +205,9 @@ export function renderTables(emit: (s: string) => void, style: Style, allConnect
     emit(findingsList(style, t.findings.list));
   }
 }
+
+const OVERVIEW_MIN_ROWS = 10;
+const byStream = (a: ConnectionSummary, b: ConnectionSummary): number => a.stream - b.stream;
 
 const NO_FINDINGS: readonly Finding[] = [];
 /** Stand-in connection for lines that never wait (non-TCP frames, connection records). */
