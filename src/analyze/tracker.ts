@@ -203,7 +203,8 @@ export class Tracker {
     res.clientChange = client.ep.change;
     res.serverChange = server.ep.change;
 
-    this.count(conn, v.flags, res.findings);
+    this.totals.packets++;
+    if (v.flags !== 0 || res.findings.length !== 0) this.count(conn, v.flags, res.findings);
     if (Number.isNaN(conn.closedAt) && (tcpFlags & TcpFlag.RST || (isDone(client.ep.state) && isDone(server.ep.state)))) {
       conn.closedAt = time;
       this.closing.push(conn);
@@ -290,8 +291,8 @@ export class Tracker {
     if (len > 0 && f & TcpFlag.FIN) noteHistory(conn, H_DATA + resp);
   }
 
+  /** Count a packet's flags and findings (called only when it has some). */
   private count(conn: Connection, flags: number, findings: readonly Finding[]): void {
-    this.totals.packets++;
     if (flags !== 0) {
       const fc = (conn.flagCounts ??= new Uint32Array(FLAG_CATALOGUE.length));
       for (let i = 0; i < FLAG_CATALOGUE.length; i++) {
