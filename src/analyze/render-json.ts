@@ -112,10 +112,14 @@ export function connectionRecord(s: ConnectionSummary): Record<string, unknown> 
   return rest;
 }
 
-/** JSON.stringify that prints findings through {@link findingJson}. */
+/**
+ * The record as one JSON line, findings printed through {@link findingJson} (at print time: a
+ * finding's verdict can still change until its line is printed). No replacer function: with one,
+ * JSON.stringify leaves its fast path and calls it for every value (2.7 s of the 4.3 s of
+ * `--format json` on the bench capture).
+ */
 export function stringifyRecord(rec: Record<string, unknown>): string {
-  return JSON.stringify(rec, (key, value: unknown) => {
-    if (key === 'findings' && Array.isArray(value)) return (value as Finding[]).map(findingJson);
-    return value;
-  });
+  const f = rec.findings;
+  if (Array.isArray(f) && f.length > 0) return JSON.stringify({ ...rec, findings: (f as Finding[]).map(findingJson) });
+  return JSON.stringify(rec);
 }
