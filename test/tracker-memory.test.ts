@@ -15,6 +15,8 @@ import { FIXTURES, SAMPLES } from './helpers/paths.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tracker } from '../src/analyze/tracker.js';
+import { FinishedTuples } from '../src/analyze/finished-tuples.js';
+import { prng } from './helpers/prng.js';
 
 const dec = new Decoder();
 const pkt = newCapturedPacket();
@@ -60,7 +62,7 @@ function conversation(tr: Tracker, port: number, t: number): void {
 describe('tracker memory', () => {
   it('keeps open connections bounded by the linger however many connections pass', () => {
     let ended = 0;
-    const tr = new Tracker({ closeLinger: 1, maxFindingsPerConnection: 10 }, () => ended++);
+    const tr = new Tracker({ closeLinger: 1, maxFindingsPerConnection: 10, finishedTuples: 1000 }, () => ended++);
     let maxOpen = 0;
     for (let i = 0; i < 5000; i++) {
       conversation(tr, 10000 + (i % 50000), i * 0.01);
@@ -74,7 +76,7 @@ describe('tracker memory', () => {
 
   it('recycles finished connections so that a reused one equals a fresh one', () => {
     const summaries: string[] = [];
-    const tr = new Tracker({ closeLinger: 0.5, maxFindingsPerConnection: 10 }, (c) => {
+    const tr = new Tracker({ closeLinger: 0.5, maxFindingsPerConnection: 10, finishedTuples: 1000 }, (c) => {
       const s = summarize(c);
       const masked = { ...s, stream: 0, start: 0, firstFrame: 0, lastFrame: 0, closed: s.closed.replace(/\d+\.\d+ s/g, 'T'), client: { ...s.client, port: 0, finFrame: 0 }, server: { ...s.server, finFrame: 0 }, duration: s.duration.toFixed(6), irtt: s.irtt?.toFixed(6) };
       summaries.push(JSON.stringify(masked));
@@ -110,6 +112,42 @@ describe('tracker memory', () => {
   });
 });
 
+describe('finished 4-tuples', () => {
+  it('remembers the tuples of the last N finishes, forgetting the oldest first', () => {
+    const t = new FinishedTuples(3);
+    for (const h of [1, 2, 3, 4]) t.add(h, -h);
+    assert.deepEqual([1, 2, 3, 4].map((h) => t.has(h, -h)), [false, true, true, true]);
+    assert.equal(t.has(2, 2), false, 'both hashes must match');
+    t.add(2, -2); // 2 finished again: the last three finishes are now 3, 4, 2
+    t.add(5, -5); // and now 4, 2, 5
+    assert.deepEqual([2, 3, 4, 5].map((h) => t.has(h, -h)), [true, false, true, true]);
+    assert.equal(t.size, 3);
+    const none = new FinishedTuples(0);
+    none.add(1, 1);
+    assert.equal(none.has(1, 1), false);
+  });
+
+  it('knows exactly the tuples among the last N added, over 200 000 random adds with collisions and repeats', () => {
+    const rnd = prng(7);
+    const t = new FinishedTuples(1000);
+    const last: number[] = []; // the model: the last 1000 adds
+    for (let n = 0; n < 200_000; n++) {
+      // Few distinct values and homes (many collisions); the second hash alone does not decide.
+      const h = Math.floor(rnd() * 3000);
+      const h2 = Math.floor(rnd() * 4) * 0x10000001;
+      const fp = h * 8 + h2 / 0x10000001;
+      if (rnd() < 0.6) {
+        t.add(h, h2 | 0);
+        last.push(fp);
+        if (last.length > 1000) last.shift();
+      } else {
+        assert.equal(t.has(h, h2 | 0), last.includes(fp), `lookup ${n}`);
+      }
+    }
+    assert.equal(t.size, new Set(last).size);
+  });
+});
+
 describe('connection health without a summary', () => {
   it('healthOf() gives the health the full summary gives, on every connection of every sample and fixture', async () => {
     const files = [
@@ -121,7 +159,7 @@ describe('connection health without a summary', () => {
       const d = new Decoder();
       const p = new TcpPacket();
       // A short linger so that recycled connections (flag counts zeroed, not null) are judged too.
-      const tr = new Tracker({ closeLinger: 0.001, maxFindingsPerConnection: 10 }, (c) => {
+      const tr = new Tracker({ closeLinger: 0.001, maxFindingsPerConnection: 10, finishedTuples: 1000 }, (c) => {
         const quick = healthOf(c);
         assert.equal(quick, summarize(c).health, `${file} stream ${c.stream}`);
         seen[quick] = (seen[quick] ?? 0) + 1;

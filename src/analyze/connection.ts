@@ -231,20 +231,37 @@ function mix(a: number, port: number): number {
   return Math.imul(h, 0xc2b2ae35);
 }
 
+function mix2(a: number, port: number): number {
+  let h = Math.imul(a + Math.imul(port, 0x27d4eb2f), 0x165667b1);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x85ebca77);
+}
+
+/** An IPv6 address folded to 32 bits. */
+const fold6 = (a: Uint32Array): number => (a[0]! ^ Math.imul(a[1]!, 31) ^ Math.imul(a[2]!, 961) ^ Math.imul(a[3]!, 29791)) | 0;
+
 /** A hash of the 4-tuple that is the same in both directions. */
 export function tupleHash(p: TcpPacket): number {
-  let s: number;
-  let d: number;
-  if (p.ipVersion === 4) {
-    s = p.src4;
-    d = p.dst4;
-  } else {
-    const a = p.src6;
-    const b = p.dst6;
-    s = (a[0]! ^ Math.imul(a[1]!, 31) ^ Math.imul(a[2]!, 961) ^ Math.imul(a[3]!, 29791)) | 0;
-    d = (b[0]! ^ Math.imul(b[1]!, 31) ^ Math.imul(b[2]!, 961) ^ Math.imul(b[3]!, 29791)) | 0;
-  }
+  const s = p.ipVersion === 4 ? p.src4 : fold6(p.src6);
+  const d = p.ipVersion === 4 ? p.dst4 : fold6(p.dst6);
   return (mix(s, p.sport) ^ mix(d, p.dport)) & 0x3fffffff;
+}
+
+/**
+ * A second hash of the 4-tuple, independent of {@link tupleHash} and like it the same in both
+ * directions: the two together tell tuples apart but about once in 2^62.
+ */
+export function tupleHash2(p: TcpPacket): number {
+  const s = p.ipVersion === 4 ? p.src4 : fold6(p.src6);
+  const d = p.ipVersion === 4 ? p.dst4 : fold6(p.dst6);
+  return (mix2(s, p.sport) + mix2(d, p.dport)) | 0;
+}
+
+/** The {@link tupleHash2} of a connection's packets. */
+export function connectionHash2(c: Connection): number {
+  const s = c.ipVersion === 4 ? c.a4 : fold6(c.a6!);
+  const d = c.ipVersion === 4 ? c.b4 : fold6(c.b6!);
+  return (mix2(s, c.pa) + mix2(d, c.pb)) | 0;
 }
 
 /**

@@ -12,7 +12,8 @@
  */
 import { TcpFlag, TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
 import { parseTcpOptions } from '../capture/decode.js';
-import { Connection, ConnectionTable, TIME_ZERO, tupleHash, type Flow } from './connection.js';
+import { Connection, ConnectionTable, TIME_ZERO, connectionHash2, tupleHash, tupleHash2, type Flow } from './connection.js';
+import { FinishedTuples } from './finished-tuples.js';
 import { diagnose } from './diagnose.js';
 import { H_ACK, H_DATA, H_FIN, H_RST, H_SYN, H_SYNACK, noteHistory } from './history.js';
 import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
@@ -48,6 +49,8 @@ export interface TrackerOptions {
   closeLinger: number;
   /** Findings kept per connection for its summary (all are still counted). */
   maxFindingsPerConnection: number;
+  /** 4-tuples of finished connections remembered for tshark's `reused_ports` (see finished-tuples.ts). */
+  finishedTuples: number;
 }
 
 /**
@@ -55,7 +58,7 @@ export interface TrackerOptions {
  * RSTs that follow a close; a packet of the same 4-tuple arriving later starts a new stream (tshark
  * would keep the old number). Shorter means less memory on captures full of short connections.
  */
-export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { closeLinger: 3, maxFindingsPerConnection: 50 };
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { closeLinger: 3, maxFindingsPerConnection: 50, finishedTuples: 1 << 17 };
 
 export interface Totals {
   packets: number;
@@ -70,6 +73,7 @@ export class Tracker {
   private readonly closing: Connection[] = [];
   /** Summarised connections, reset and reused for new ones (bounded). */
   private readonly spare: Connection[] = [];
+  private readonly finishedTuples: FinishedTuples;
   private closingHead = 0;
   private readonly opts = new TcpOptions();
   private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false };
@@ -84,7 +88,9 @@ export class Tracker {
      * if the summary is wanted (building it costs more than tracking a short connection).
      */
     private readonly onConnectionEnd: (c: Connection) => void = () => {},
-  ) {}
+  ) {
+    this.finishedTuples = new FinishedTuples(options.finishedTuples);
+  }
 
   /** Open connections right now. */
   get openConnections(): number {
@@ -113,13 +119,16 @@ export class Tracker {
       this.finalize(conn);
       conn = null;
     }
+    // A SYN on the 4-tuple of a connection already finished: tshark, which keeps every
+    // conversation, flags it as port reuse, and so does this (for the last finishedTuples ones).
+    let reused = false;
     if (conn === null) {
+      reused = syn && this.finishedTuples.size > 0 && this.finishedTuples.has(h, tupleHash2(p));
       conn = this.open(p, h, time);
       dir = 0;
     }
     let F = conn.flows[dir];
     let R = conn.flows[dir ^ 1]!;
-    let reused = false;
 
     // §2 port reuse: a pure SYN with a new ISN starts a new conversation; a SYN-ACK with a new ISN rebases.
     if (syn && F.baseSet) {
@@ -341,6 +350,7 @@ export class Tracker {
     if (c.finished) return;
     c.finished = true;
     this.table.remove(c);
+    this.finishedTuples.add(c.hash, connectionHash2(c));
     this.onConnectionEnd(c);
     if (this.spare.length < MAX_SPARE) this.spare.push(c);
   }
