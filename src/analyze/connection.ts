@@ -139,7 +139,7 @@ export class Connection {
   firstFrame = 0;
   lastFrame = 0;
   /** Packets per tshark flag, in catalogue order; allocated at the first flag. */
-  flagCounts: Uint32Array | null = null;
+  flagCounts: number[] | null = null;
   /** Findings by kind; allocated at the first finding. */
   findingCounts: Partial<Record<FindingKind, number>> | null = null;
   /** The first findings, kept for the summary (bounded); allocated at the first finding. */

@@ -303,7 +303,8 @@ export class Tracker {
   /** Count a packet's flags and findings (called only when it has some). */
   private count(conn: Connection, flags: number, findings: readonly Finding[]): void {
     if (flags !== 0) {
-      const fc = (conn.flagCounts ??= new Uint32Array(FLAG_CATALOGUE.length));
+      // A plain array (a typed array costs microseconds to create, and 14 000 connections need one).
+      const fc = (conn.flagCounts ??= NO_FLAGS.slice());
       for (let i = 0; i < FLAG_CATALOGUE.length; i++) {
         if (flags & FLAG_CATALOGUE[i]!.bit) {
           fc[i]!++;
@@ -357,5 +358,6 @@ export class Tracker {
 }
 
 const MAX_SPARE = 4096;
+const NO_FLAGS: readonly number[] = FLAG_CATALOGUE.map(() => 0);
 const byStream = (a: Connection, b: Connection): number => a.stream - b.stream;
 const isDone = (s: TcpState): boolean => s === 'CLOSED' || s === 'TIME-WAIT';
