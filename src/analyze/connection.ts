@@ -113,10 +113,6 @@ export class Flow {
   }
 }
 
-export function newFlows(): readonly [Flow, Flow] {
-  return [new Flow(), new Flow()];
-}
-
 export class Connection {
   stream = 0;
   ipVersion: 4 | 6 = 4;
@@ -127,7 +123,7 @@ export class Connection {
   b6: Uint32Array | null = null;
   pa = 0;
   pb = 0;
-  readonly flows: readonly [Flow, Flow] = newFlows();
+  readonly flows: readonly [Flow, Flow] = [new Flow(), new Flow()];
   /** Index into flows of the client: the SYN sender, or the first sender when no SYN was seen. */
   client: 0 | 1 = 0;
   /** Initial RTT (most recent pure SYN to the first non-SYN ACK after it); NaN until known. */

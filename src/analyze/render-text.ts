@@ -8,7 +8,8 @@ import type { StateChange } from './endpoint-state.js';
 import { BAD_TCP_MASK, FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from './flags.js';
 import { FINDING_CATALOGUE, type Finding, type FindingKind } from './findings.js';
 import type { LineParts } from './render-line.js';
-import type { ConnectionSummary, Health } from './summary.js';
+import { HEALTH_ORDER, type ConnectionSummary } from './summary.js';
+import type { Totals } from './tracker.js';
 
 
 /** The trace line with anomalies coloured as Wireshark's "Bad TCP" rule would. */
@@ -107,13 +108,6 @@ export function connectionsOverview(s: Style, list: readonly ConnectionSummary[]
   return t.toString();
 }
 
-/** What the totals table reads of the tracker's totals (one tracker's, or several summed). */
-export interface TotalsView {
-  connections: number;
-  readonly flagCounts: ArrayLike<number>;
-  readonly findingCounts: Partial<Record<FindingKind, number>>;
-}
-
 export interface RunCounts {
   frames: number;
   tcp: number;
@@ -122,10 +116,9 @@ export interface RunCounts {
   malformed: number;
 }
 
-const HEALTH_ORDER: readonly Health[] = ['broken', 'degraded', 'incomplete', 'ok'];
 const FINDING_KINDS = Object.keys(FINDING_CATALOGUE) as FindingKind[];
 
-export function totalsTable(s: Style, counts: RunCounts, totals: TotalsView, health: Readonly<Record<string, number>>): string {
+export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health: Readonly<Record<string, number>>): string {
   const t = new Table({ style: tableStyle(s), head: ['capture', ''] });
   t.push(
     ['frames', counts.frames],

@@ -1,12 +1,12 @@
 /**
  * What the text tables keep of a big capture: the worst connections and the earliest findings,
- * each a bounded list chosen by a key that does not depend on the order connections end in, so
- * that two halves of a capture analysed apart and merged choose exactly what one pass would.
+ * each a bounded list chosen by a key of its own (health and first frame, frame), not by the order
+ * in which connections happen to end.
  */
 import type { Finding } from './findings.js';
-import type { ConnectionSummary, Health } from './summary.js';
+import { HEALTH_ORDER, type ConnectionSummary, type Health } from './summary.js';
 
-export const HEALTH_RANK: Readonly<Record<Health, number>> = { broken: 0, degraded: 1, incomplete: 2, ok: 3 };
+const HEALTH_RANK = Object.fromEntries(HEALTH_ORDER.map((h, i) => [h, i])) as Readonly<Record<Health, number>>;
 
 /** The `limit` worst connections: by health (broken first), then by first frame (= stream order). */
 export class WorstConnections {

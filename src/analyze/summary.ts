@@ -24,6 +24,8 @@ export interface EndpointSummary {
 }
 
 export type Health = 'ok' | 'degraded' | 'broken' | 'incomplete';
+/** Verdicts from worst to best: the order tables list and rank them in. */
+export const HEALTH_ORDER: readonly Health[] = ['broken', 'degraded', 'incomplete', 'ok'];
 
 export interface ConnectionSummary {
   type: 'connection';

@@ -19,10 +19,9 @@ import {
   styledLine,
   totalsTable,
   type RunCounts,
-  type TotalsView,
 } from '../analyze/render-text.js';
-import type { ConnectionSummary } from '../analyze/summary.js';
-import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
+import { HEALTH_ORDER, type ConnectionSummary } from '../analyze/summary.js';
+import { DEFAULT_TRACKER_OPTIONS, Tracker, type Totals } from '../analyze/tracker.js';
 import { DeferredOutput } from './deferred.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 import { Output } from './output.js';
@@ -182,7 +181,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
  * ones with problems (the worst 50), topped up with the first healthy ones to at least 10 rows so
  * that a clean capture still shows what it holds; then totals and the findings list.
  */
-export function renderTables(emit: (s: string) => void, style: Style, allConnections: boolean, counts: RunCounts, totals: TotalsView, t: TableCollector): void {
+function renderTables(emit: (s: string) => void, style: Style, allConnections: boolean, counts: RunCounts, totals: Totals, t: TableCollector): void {
   if (t.ended <= FULL_TABLES_UP_TO || allConnections) {
     for (const s of t.worst.list.slice().sort(byStream)) emit(connectionTable(style, s));
   } else {
@@ -191,7 +190,7 @@ export function renderTables(emit: (s: string) => void, style: Style, allConnect
     emit(connectionsOverview(style, shown));
     const rest = t.ended - shown.length;
     if (rest > 0) {
-      const left = (['broken', 'degraded', 'incomplete', 'ok'] as const)
+      const left = HEALTH_ORDER
         .map((h) => [h, (t.health[h] ?? 0) - shown.filter((s) => s.health === h).length] as const)
         .filter(([, n]) => n > 0)
         .map(([h, n]) => `${n} ${h}`)

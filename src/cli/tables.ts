@@ -1,15 +1,13 @@
 /**
- * The closing tables of `analyze` (text and summary formats): what is gathered as connections end,
- * and how it is printed. One collector per pass; the parallel summary merges one per partition.
+ * What the closing tables of `analyze` (text and summary formats) gather as connections end.
  */
 import type { Connection } from '../analyze/connection.js';
-import type { Finding } from '../analyze/findings.js';
 import { FirstFindings, WorstConnections } from '../analyze/selection.js';
 import { healthOf, summarize, type ConnectionSummary } from '../analyze/summary.js';
 
 /** Connections the tables show (the worst first), findings listed, and up to how many connections get full tables. */
-export const WORST_SHOWN = 50;
-export const KEEP_FINDINGS = 200;
+const WORST_SHOWN = 50;
+const KEEP_FINDINGS = 200;
 export const FULL_TABLES_UP_TO = 20;
 
 export class TableCollector {
@@ -35,13 +33,5 @@ export class TableCollector {
     if (c.findings) for (const f of c.findings) this.findings.offer(f);
     if (s) this.worst.offer(s);
     return s;
-  }
-
-  /** Fold in what another pass gathered (its streams already renumbered). */
-  merge(health: Readonly<Record<string, number>>, ended: number, worst: readonly ConnectionSummary[], findings: readonly Finding[]): void {
-    for (const [k, n] of Object.entries(health)) this.health[k] = (this.health[k] ?? 0) + n;
-    this.ended += ended;
-    for (const s of worst) this.worst.offer(s);
-    for (const f of findings) this.findings.offer(f);
   }
 }
