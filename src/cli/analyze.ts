@@ -1,32 +1,22 @@
 /**
- * `ackscope analyze`: read a capture (file, stdin or interface), decode, track, and render.
+ * `ackscope analyze`'s wiring: a capture source (file, stdin or interface) → decoder → tracker →
+ * the output sinks chosen by the options. Rendering lives in src/render; this file only connects.
  */
 import { Decoder, parseTcpOptions } from '../capture/decode.js';
 import { CaptureError, ExitCode } from '../capture/errors.js';
 import type { CapturedPacket, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
 import type { Connection } from '../analyze/connection.js';
-import { BAD_TCP_MASK, FLAG_CATALOGUE } from '../analyze/flags.js';
-import type { Finding } from '../analyze/findings.js';
-import { connectionRecord, packetRecord, stringifyRecord } from '../analyze/render-json.js';
-import { traceLineParts } from '../analyze/render-line.js';
-import {
-  connectionsOverview,
-  connectionTable,
-  findingLine,
-  findingsList,
-  stateLine,
-  styledLine,
-  totalsTable,
-  type RunCounts,
-} from '../analyze/render-text.js';
-import { HEALTH_ORDER, type ConnectionSummary } from '../analyze/summary.js';
-import { DEFAULT_TRACKER_OPTIONS, Tracker, type Totals } from '../analyze/tracker.js';
-import { DeferredOutput } from './deferred.js';
+import { BAD_TCP_MASK } from '../analyze/flags.js';
+import { healthOf, summarize, type ConnectionSummary, type Health } from '../analyze/summary.js';
+import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
+import { JsonSink } from '../render/json.js';
+import { Output } from '../render/output.js';
+import type { ConnectionEnd, PacketView, RunCounts, RunEnd, Sink } from '../render/sink.js';
+import { makeStyle } from '../render/style.js';
+import { TablesSink } from '../render/tables.js';
+import { TraceSink } from '../render/trace.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
-import { Output } from './output.js';
-import { makeStyle, type Style } from '../analyze/style.js';
-import { FULL_TABLES_UP_TO, TableCollector } from './tables.js';
 
 export type Format = 'text' | 'json' | 'summary';
 
@@ -53,28 +43,70 @@ export interface AnalyzeRun {
   counts: RunCounts;
 }
 
-/** Run the analysis of `src`, writing data to stdout and the one-line error, if any, to stderr. */
+/** The sinks that make up a format, writing to `out`. */
+export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[]> {
+  const write = (s: string): void => out.line(s);
+  const horizon = o.horizon ?? 3;
+  switch (o.format) {
+    case 'json':
+      return [new JsonSink(write, horizon)];
+    case 'summary':
+      return [new TablesSink(write, await makeStyle(o.color), o.allConnections)];
+    case 'text': {
+      const style = await makeStyle(o.color);
+      return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections)];
+    }
+  }
+}
+
+/** Run the analysis of `src` into the format's sinks on stdout; the one-line error, if any, to stderr. */
 export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
-  const style = await makeStyle(o.color);
+  const sinks = await formatSinks(o, out);
+  if (o.onConnection) sinks.push(callbackSink(o.onConnection));
+  const run = await runPipeline(src, o, sinks, out.pace);
+  await out.end();
+  if (run.error) process.stderr.write(`ackscope: ${run.error.message}\n`);
+  return { code: run.error ? run.error.exitCode : ExitCode.Ok, counts: run.end.counts };
+}
+
+/** A sink that hands every ended connection's summary to a callback (the reproducer's verdict). */
+function callbackSink(f: (s: ConnectionSummary) => void): Sink {
+  return { wantsPackets: false, connectionEnd: (e) => f(e.summary()), end: () => {} };
+}
+
+export interface PipelineResult {
+  end: RunEnd;
+  /** The bad record that stopped reading, if one did (everything before it was analysed). */
+  error: CaptureError | null;
+}
+
+/**
+ * Decode and track every frame of `src`, telling `sinks` about packets that pass the display
+ * filters (--stream/--host/--port/--anomalies-only), connections that pass the connection filters,
+ * and the end. A bad record ends the input: the sinks still get their end, then the error is returned.
+ */
+export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Parameters<PacketSource['run']>[1]): Promise<PipelineResult> {
   const decoder = new Decoder();
   const p = new TcpPacket();
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
-  const tables = new TableCollector(o.allConnections);
-  const emit = (s: string): void => out.line(s);
-  const deferred = new DeferredOutput(emit, o.horizon ?? 3);
+  const health: Record<string, number> = {};
+  let connections = 0;
+  const packetSinks = sinks.filter((s) => s.wantsPackets && s.packet);
+  const problemSinks = sinks.filter((s) => s.wantsPackets && s.frameProblem);
+  const endSinks = sinks.filter((s) => s.connectionEnd);
+  const perPacket = packetSinks.length > 0;
+  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0 };
 
+  const ended = new EndedConnection();
   const onConnectionEnd = (c: Connection): void => {
     if (!connMatches(o, c)) return;
-    const s = tables.add(c, o.onConnection !== undefined || o.format === 'json');
-    if (s && o.onConnection) o.onConnection(s);
-    if (o.format === 'json') {
-      const rec = stringifyRecord(connectionRecord(s!));
-      deferred.add(-Infinity, FINISHED, [], () => rec);
-    }
+    connections++;
+    ended.reset(c);
+    health[ended.health] = (health[ended.health] ?? 0) + 1;
+    for (const s of endSinks) s.connectionEnd!(ended);
   };
   const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
-  const perPacket = o.format !== 'summary';
 
   const onPacket = (pkt: CapturedPacket): void => {
     counts.frames++;
@@ -87,15 +119,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
       }
       if (p.status === 'truncated') counts.truncated++;
       else counts.malformed++;
-      if (perPacket && o.stream === undefined) {
-        if (o.format === 'json') {
-          const rec = JSON.stringify({ type: p.status, frame: pkt.frame, time: Math.round(time * 1e9) / 1e9, reason: p.reason });
-          deferred.add(time, FINISHED, [], () => rec);
-        } else {
-          const line = `${String(pkt.frame).padStart(5)} ${time.toFixed(6).padStart(11)} ${style.c.red.bold(`[${p.status}]`)} ${p.reason}`;
-          deferred.add(time, FINISHED, [], () => line);
-        }
-      }
+      if (o.stream === undefined) for (const s of problemSinks) s.frameProblem!({ frame: pkt.frame, time, status: p.status, reason: p.reason });
       return;
     }
     counts.tcp++;
@@ -104,117 +128,40 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
     if (o.stream !== undefined && r.stream !== o.stream) return;
     if (o.port !== undefined && p.sport !== o.port && p.dport !== o.port) return;
     if (o.host && !hostMatches(o.host, p)) return;
-    const hasFindings = r.findings.length > 0;
-    if (o.anomaliesOnly && !(r.verdict.flags & BAD_TCP_MASK) && !hasFindings) {
-      deferred.release(time);
-      return;
-    }
+    if (o.anomaliesOnly && !(r.verdict.flags & BAD_TCP_MASK) && r.findings.length === 0) return;
     parseTcpOptions(pkt.data, p.optOffset, p.optCaptured, opts);
-    const conn: Connection = r.conn;
-    const found = hasFindings ? r.findings.slice() : NO_FINDINGS;
-    if (o.format === 'json') {
-      const rec = packetRecord(p, time, opts, r);
-      deferred.add(time, conn, found, () => stringifyRecord(rec));
-      return;
-    }
-    const parts = traceLineParts(p, time, r, opts, conn.flows[r.dir ^ 1]!.baseSeq);
-    const head = styledLine(style, parts, r.verdict.flags, hasFindings);
-    const extra: string[] = [];
-    if (o.states) {
-      if (r.clientChange) extra.push(stateLine(style, 'client', r.clientChange));
-      if (r.serverChange) extra.push(stateLine(style, 'server', r.serverChange));
-    }
-    deferred.add(time, conn, found, () => {
-      let s = head;
-      for (const f of found) s += '\n' + findingLine(style, f);
-      for (const e of extra) s += '\n' + e;
-      return s;
-    });
+    view.pkt = pkt;
+    view.r = r;
+    view.time = time;
+    for (const s of packetSinks) s.packet!(view);
   };
 
-  let code: number = ExitCode.Ok;
+  let error: CaptureError | null = null;
   try {
-    await src.run(onPacket, out.pace);
+    await src.run(onPacket, pace);
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
-    // Keep everything analysed so far, then say what went wrong.
-    tracker.finish();
-    deferred.release(Infinity);
-    await finishOutput();
-    await out.end();
-    process.stderr.write(`ackscope: ${e.message}\n`);
-    return { code: e.exitCode, counts };
+    error = e;
   }
   tracker.finish();
-  deferred.release(Infinity);
-  await finishOutput();
-  await out.end();
-  return { code, counts };
-
-  async function finishOutput(): Promise<void> {
-    if (o.format === 'json') {
-      emit(
-        JSON.stringify({
-          type: 'summary',
-          frames: counts.frames,
-          tcpPackets: counts.tcp,
-          otherFrames: counts.other,
-          truncated: counts.truncated,
-          malformed: counts.malformed,
-          connections: tracker.totals.connections,
-          analysis: Object.fromEntries(
-            Object.entries(flagCountsByName(tracker.totals.flagCounts)).filter(([, n]) => n > 0),
-          ),
-          findings: tracker.totals.findingCounts,
-          health: tables.health,
-        }),
-      );
-      return;
-    }
-    if (o.format === 'text') emit('');
-    renderTables(emit, style, o.allConnections, counts, tracker.totals, tables);
-  }
+  const end: RunEnd = { counts, totals: tracker.totals, health, connections };
+  for (const s of sinks) await s.end(end);
+  return { end, error };
 }
 
-/**
- * The closing tables: every connection in full when there are few; otherwise an overview of the
- * ones with problems (the worst 50), topped up with the first healthy ones to at least 10 rows so
- * that a clean capture still shows what it holds; then totals and the findings list.
- */
-function renderTables(emit: (s: string) => void, style: Style, allConnections: boolean, counts: RunCounts, totals: Totals, t: TableCollector): void {
-  if (t.ended <= FULL_TABLES_UP_TO || allConnections) {
-    for (const s of t.worst.list.slice().sort(byStream)) emit(connectionTable(style, s));
-  } else {
-    const problems = t.worst.list.filter((s) => s.health !== 'ok');
-    const shown = t.worst.list.slice(0, Math.max(problems.length, OVERVIEW_MIN_ROWS)).sort(byStream);
-    emit(connectionsOverview(style, shown));
-    const rest = t.ended - shown.length;
-    if (rest > 0) {
-      const left = HEALTH_ORDER
-        .map((h) => [h, (t.health[h] ?? 0) - shown.filter((s) => s.health === h).length] as const)
-        .filter(([, n]) => n > 0)
-        .map(([h, n]) => `${n} ${h}`)
-        .join(', ');
-      emit(style.c.dim(`… and ${rest} more connections (${left}): the worst are shown; --all-connections lists every one, --stream N shows one`));
-    }
+/** The record handed to sinks for each ended connection; its summary is built at most once. */
+class EndedConnection implements ConnectionEnd {
+  conn!: Connection;
+  health: Health = 'ok';
+  private built: ConnectionSummary | null = null;
+
+  reset(c: Connection): void {
+    this.conn = c;
+    this.health = healthOf(c);
+    this.built = null;
   }
-  emit(totalsTable(style, counts, totals, t.health));
-  if (t.findings.list.length) {
-    emit(style.c.bold('Findings'));
-    emit(findingsList(style, t.findings.list));
+
+  summary(): ConnectionSummary {
+    return (this.built ??= summarize(this.conn));
   }
 }
-
-const OVERVIEW_MIN_ROWS = 10;
-const byStream = (a: ConnectionSummary, b: ConnectionSummary): number => a.stream - b.stream;
-
-const NO_FINDINGS: readonly Finding[] = [];
-/** Stand-in connection for lines that never wait (non-TCP frames, connection records). */
-const FINISHED = { finished: true } as Connection;
-
-function flagCountsByName(c: Uint32Array): Record<string, number> {
-  const out: Record<string, number> = {};
-  FLAG_NAMES.forEach((n, i) => (out[n] = c[i]!));
-  return out;
-}
-const FLAG_NAMES = FLAG_CATALOGUE.map((f) => f.name);

@@ -3,8 +3,8 @@
  * each a bounded list chosen by a key of its own (health and first frame, frame), not by the order
  * in which connections happen to end.
  */
-import type { Finding } from './findings.js';
-import { HEALTH_ORDER, type ConnectionSummary, type Health } from './summary.js';
+import type { Finding } from '../analyze/findings.js';
+import { HEALTH_ORDER, type ConnectionSummary, type Health } from '../analyze/summary.js';
 
 const HEALTH_RANK = Object.fromEntries(HEALTH_ORDER.map((h, i) => [h, i])) as Readonly<Record<Health, number>>;
 

@@ -1,11 +1,13 @@
 /** JSON Lines records: one per TCP packet, per connection, and a final summary. */
 import { TcpOptionKind, type TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
-import { flagNameList } from './flags.js';
-import type { Finding } from './findings.js';
-import { dstAddr, srcAddr } from './render-line.js';
-import type { ConnectionSummary } from './summary.js';
-import type { PacketResult } from './tracker.js';
+import { FLAG_CATALOGUE, flagNameList } from '../analyze/flags.js';
+import type { Finding } from '../analyze/findings.js';
+import { dstAddr, srcAddr } from './line.js';
+import type { ConnectionSummary } from '../analyze/summary.js';
+import type { PacketResult } from '../analyze/tracker.js';
 import { TCP_FLAG_NAMES } from '../capture/tcp-packet.js';
+import { DeferredOutput, FINISHED } from './deferred.js';
+import type { ConnectionEnd, FrameProblem, PacketView, RunEnd, Sink } from './sink.js';
 
 export interface JsonOptions {
   mss?: number;
@@ -123,3 +125,54 @@ export function stringifyRecord(rec: Record<string, unknown>): string {
   if (Array.isArray(f) && f.length > 0) return JSON.stringify({ ...rec, findings: (f as Finding[]).map(findingJson) });
   return JSON.stringify(rec);
 }
+
+/**
+ * `--format json`: JSON Lines. A `packet` record per shown TCP packet, a `truncated`/`malformed`
+ * record per frame that could not be analysed, a `connection` record per connection as it ends, and
+ * a closing `summary` record. Packet lines wait (deferred.ts) while a finding on them is unsettled.
+ */
+export class JsonSink implements Sink {
+  readonly wantsPackets = true;
+  private readonly deferred: DeferredOutput;
+
+  constructor(private readonly write: (s: string) => void, horizon: number) {
+    this.deferred = new DeferredOutput(write, horizon);
+  }
+
+  packet(v: PacketView): void {
+    const r = v.r;
+    const rec = packetRecord(v.p, v.time, v.opts, r);
+    this.deferred.add(v.time, r.conn, r.findings.length > 0 ? r.findings.slice() : NO_FINDINGS, () => stringifyRecord(rec));
+  }
+
+  frameProblem(f: FrameProblem): void {
+    const rec = JSON.stringify({ type: f.status, frame: f.frame, time: Math.round(f.time * 1e9) / 1e9, reason: f.reason });
+    this.deferred.add(f.time, FINISHED, NO_FINDINGS, () => rec);
+  }
+
+  connectionEnd(e: ConnectionEnd): void {
+    const rec = stringifyRecord(connectionRecord(e.summary()));
+    this.deferred.add(-Infinity, FINISHED, NO_FINDINGS, () => rec);
+  }
+
+  end(run: RunEnd): void {
+    this.deferred.release(Infinity);
+    const { counts, totals } = run;
+    this.write(
+      JSON.stringify({
+        type: 'summary',
+        frames: counts.frames,
+        tcpPackets: counts.tcp,
+        otherFrames: counts.other,
+        truncated: counts.truncated,
+        malformed: counts.malformed,
+        connections: totals.connections,
+        analysis: Object.fromEntries(FLAG_CATALOGUE.map((f, i) => [f.name, totals.flagCounts[i]!] as const).filter(([, n]) => n > 0)),
+        findings: totals.findingCounts,
+        health: run.health,
+      }),
+    );
+  }
+}
+
+const NO_FINDINGS: readonly Finding[] = [];

@@ -1,37 +1,17 @@
 /**
- * The human renderings: the annotated trace (colour is the caller's choice), one indented line per
- * finding and per state change, connection tables and the findings list.
+ * The closing tables (`--format text` after the trace, `--format summary` alone): a table per
+ * connection when there are few, an overview of the worst when there are many, the capture's
+ * totals and the findings list.
  */
 import Table from 'cli-table3';
 import type { Style } from './style.js';
-import type { StateChange } from './endpoint-state.js';
-import { BAD_TCP_MASK, FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from './flags.js';
-import { FINDING_CATALOGUE, type Finding, type FindingKind } from './findings.js';
-import type { LineParts } from './render-line.js';
-import { HEALTH_ORDER, type ConnectionSummary } from './summary.js';
-import type { Totals } from './tracker.js';
+import { FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from '../analyze/flags.js';
+import { FINDING_CATALOGUE, type Finding, type FindingKind } from '../analyze/findings.js';
+import { HEALTH_ORDER, type ConnectionSummary } from '../analyze/summary.js';
+import type { Totals } from '../analyze/tracker.js';
+import { FULL_TABLES_UP_TO, TableCollector } from './table-collector.js';
+import type { ConnectionEnd, RunCounts, RunEnd, Sink } from './sink.js';
 
-
-/** The trace line with anomalies coloured as Wireshark's "Bad TCP" rule would. */
-export function styledLine(s: Style, parts: LineParts, flags: number, hasFindings: boolean): string {
-  const { c } = s;
-  const labels = parts.labels.map((l) => (flags & BAD_TCP_MASK ? c.red.bold(`[${l}]`) : c.yellow(`[${l}]`)) + ' ').join('');
-  const line = parts.lead + labels + parts.info;
-  if (hasFindings) return c.bold(line);
-  return line;
-}
-
-export const INDENT = '          ';
-
-export function findingLine(s: Style, f: Finding): string {
-  const sev = FINDING_CATALOGUE[f.kind].severity;
-  const tag = sev === 'warn' ? s.c.magenta.bold(`↳ ${f.kind}`) : s.c.cyan(`↳ ${f.kind}`);
-  return `${INDENT}${tag}: ${f.explain}`;
-}
-
-export function stateLine(s: Style, who: string, ch: StateChange): string {
-  return s.c.dim(`${INDENT}· ${who} ${ch.from} → ${ch.to} (${ch.why})`);
-}
 
 function flagsCell(a: Partial<Record<AFlagName, number>>): string {
   const parts: string[] = [];
@@ -108,14 +88,6 @@ export function connectionsOverview(s: Style, list: readonly ConnectionSummary[]
   return t.toString();
 }
 
-export interface RunCounts {
-  frames: number;
-  tcp: number;
-  other: number;
-  truncated: number;
-  malformed: number;
-}
-
 const FINDING_KINDS = Object.keys(FINDING_CATALOGUE) as FindingKind[];
 
 export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health: Readonly<Record<string, number>>): string {
@@ -149,3 +121,49 @@ export function findingsList(s: Style, list: readonly Finding[]): string {
 export function flagDescription(name: AFlagName): string {
   return FLAG_BY_NAME[name].description;
 }
+
+/**
+ * The closing tables: every connection in full when there are few; otherwise an overview of the
+ * ones with problems (the worst 50), topped up with the first healthy ones to at least 10 rows so
+ * that a clean capture still shows what it holds; then totals and the findings list.
+ */
+export class TablesSink implements Sink {
+  readonly wantsPackets = false;
+  private readonly t: TableCollector;
+
+  constructor(private readonly write: (s: string) => void, private readonly style: Style, private readonly allConnections: boolean) {
+    this.t = new TableCollector(allConnections);
+  }
+
+  connectionEnd(e: ConnectionEnd): void {
+    this.t.add(e);
+  }
+
+  end(run: RunEnd): void {
+    const { t, style, write } = this;
+    if (t.ended <= FULL_TABLES_UP_TO || this.allConnections) {
+      for (const s of t.shown.slice().sort(byStream)) write(connectionTable(style, s));
+    } else {
+      const problems = t.shown.filter((s) => s.health !== 'ok');
+      const shown = t.shown.slice(0, Math.max(problems.length, OVERVIEW_MIN_ROWS)).sort(byStream);
+      write(connectionsOverview(style, shown));
+      const rest = t.ended - shown.length;
+      if (rest > 0) {
+        const left = HEALTH_ORDER
+          .map((h) => [h, (run.health[h] ?? 0) - shown.filter((s) => s.health === h).length] as const)
+          .filter(([, n]) => n > 0)
+          .map(([h, n]) => `${n} ${h}`)
+          .join(', ');
+        write(style.c.dim(`… and ${rest} more connections (${left}): the worst are shown; --all-connections lists every one, --stream N shows one`));
+      }
+    }
+    write(totalsTable(style, run.counts, run.totals, run.health));
+    if (t.findings.list.length) {
+      write(style.c.bold('Findings'));
+      write(findingsList(style, t.findings.list));
+    }
+  }
+}
+
+const OVERVIEW_MIN_ROWS = 10;
+const byStream = (a: ConnectionSummary, b: ConnectionSummary): number => a.stream - b.stream;

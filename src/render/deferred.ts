@@ -47,3 +47,6 @@ export class DeferredOutput {
     return this.held.length;
   }
 }
+
+/** Stand-in connection for lines that never wait (non-TCP frames, connection records). */
+export const FINISHED = { finished: true } as Connection;

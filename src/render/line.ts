@@ -5,8 +5,8 @@
  */
 import { formatIPv4, formatIPv6 } from '../capture/addr.js';
 import { TCP_FLAG_NAMES, TcpFlag, TcpOptionKind, type TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
-import { tsharkLabels } from './flags.js';
-import type { PacketResult } from './tracker.js';
+import { tsharkLabels } from '../analyze/flags.js';
+import type { PacketResult } from '../analyze/tracker.js';
 
 export function srcAddr(p: TcpPacket): string {
   return p.ipVersion === 4 ? formatIPv4(p.src4) : formatIPv6(p.src6);
