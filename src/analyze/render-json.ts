@@ -6,6 +6,7 @@ import { dstAddr, srcAddr } from './render-line.js';
 import type { ConnectionSummary } from './summary.js';
 import type { PacketResult } from './tracker.js';
 import { TCP_FLAG_NAMES } from '../capture/tcp-packet.js';
+import { encapJson } from '../capture/encap/hop.js';
 
 export interface JsonOptions {
   mss?: number;
@@ -90,6 +91,7 @@ export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: Packe
     frameLen: p.frameLen,
     options: optionsJson(o),
   };
+  if (p.encapCount) rec.encap = encapJson(p);
   if (r) {
     rec.stream = r.stream;
     rec.seq = r.seq;

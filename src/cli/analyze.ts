@@ -99,7 +99,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
       return;
     }
     counts.tcp++;
-    const r = tracker.process(p, pkt.data);
+    const r = tracker.process(p, p.data);
     if (!perPacket) return;
     if (o.stream !== undefined && r.stream !== o.stream) return;
     if (o.port !== undefined && p.sport !== o.port && p.dport !== o.port) return;
@@ -109,7 +109,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
       deferred.release(time);
       return;
     }
-    parseTcpOptions(pkt.data, p.optOffset, p.optCaptured, opts);
+    parseTcpOptions(p.data, p.optOffset, p.optCaptured, opts);
     const conn: Connection = r.conn;
     const found = hasFindings ? r.findings.slice() : NO_FINDINGS;
     if (o.format === 'json') {
