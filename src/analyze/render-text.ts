@@ -114,6 +114,12 @@ export interface RunCounts {
   other: number;
   truncated: number;
   malformed: number;
+  /** Records longer than the snapshot length, read whole (as tshark and libpcap do). */
+  beyondSnaplen?: number;
+  /** `other` frames that were IP fragments of a datagram decoded in a later frame (or never completed). */
+  fragments?: number;
+  /** `other` frames of link types not decoded, by LINKTYPE value. */
+  otherLinkTypes?: Record<string, number>;
 }
 
 const FINDING_KINDS = Object.keys(FINDING_CATALOGUE) as FindingKind[];
@@ -124,6 +130,9 @@ export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health:
     ['frames', counts.frames],
     ['TCP packets', counts.tcp],
     ['other frames (not TCP)', counts.other],
+    ...(counts.fragments ? [['  of which IP fragments', `${counts.fragments} (TCP counted once, at the frame completing the datagram)`]] : []),
+    ...Object.entries(counts.otherLinkTypes ?? {}).map(([lt, n]) => [`  of which link type ${lt} (not decoded)`, n]),
+    ...(counts.beyondSnaplen ? [['longer than the snaplen (read whole)', counts.beyondSnaplen]] : []),
     ['truncated (snaplen) / malformed', `${counts.truncated} / ${counts.malformed}`],
     ['connections', totals.connections],
     // Fixed orders (worst verdict first, findings as catalogued), whatever order they were first met in.

@@ -59,7 +59,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   const decoder = new Decoder();
   const p = new TcpPacket();
   const opts = new TcpOptions();
-  const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
+  const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0, beyondSnaplen: 0 };
   const tables = new TableCollector(o.allConnections);
   const emit = (s: string): void => out.line(s);
   const deferred = new DeferredOutput(emit, o.horizon ?? 3);
@@ -78,6 +78,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
 
   const onPacket = (pkt: CapturedPacket): void => {
     counts.frames++;
+    if (pkt.beyondSnaplen) counts.beyondSnaplen!++;
     decoder.decode(pkt, p);
     const time = p.time;
     if (p.status !== 'tcp') {
@@ -152,6 +153,8 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   return { code, counts };
 
   async function finishOutput(): Promise<void> {
+    counts.fragments = decoder.fragmentsHeld;
+    counts.otherLinkTypes = Object.fromEntries(decoder.otherLinkTypes);
     if (o.format === 'json') {
       emit(
         JSON.stringify({
@@ -161,6 +164,9 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
           otherFrames: counts.other,
           truncated: counts.truncated,
           malformed: counts.malformed,
+          ...(counts.beyondSnaplen ? { beyondSnaplen: counts.beyondSnaplen } : {}),
+          ...(counts.fragments ? { fragments: counts.fragments } : {}),
+          ...(decoder.otherLinkTypes.size ? { otherLinkTypes: counts.otherLinkTypes } : {}),
           connections: tracker.totals.connections,
           analysis: Object.fromEntries(
             Object.entries(flagCountsByName(tracker.totals.flagCounts)).filter(([, n]) => n > 0),
