@@ -87,13 +87,12 @@ export class Decoder {
     out.time = pkt.tsSec - this.t0s + (pkt.tsNsec - this.t0ns) / 1e9;
     out.reason = '';
     out.encapCount = 0;
-    out.net = 0;
     this.hop.vlanId = 0;
     this.depth = 0;
     const start = pkt.offset;
     const end = Math.min(start + pkt.caplen, buf.length);
     const s = this.link(pkt.linktype, start, end, pkt.origlen, out);
-    if (s === 'tcp' && out.encapCount !== 0) out.net = networkOf(out);
+    out.net = out.encapCount === 0 ? 0 : networkOf(out);
     out.status = s;
     this.counts[s]++;
   }
@@ -124,7 +123,7 @@ export class Decoder {
             off += 4;
           }
         }
-        if (type === ETH_IPV4 && have > off - start && dv.getUint8(off) >> 4 === 4) version = 4;
+        if (type === ETH_IPV4) version = 4;
         else if (type === ETH_IPV6) version = 6;
         else return this.walkFrom(Next.Ether, start, end, origlen, out, 0);
         break;
@@ -288,12 +287,12 @@ export class Decoder {
         return this.tcp(off, end, wire, out);
       case 4: {
         const v = end > off ? dv.getUint8(off) >> 4 : 0;
-        pushEncap(out, outer === 6 ? (v === 6 ? Encap.SixIn6 : Encap.FourIn6) : v === 6 ? Encap.SixIn4 : Encap.IpIp, -1);
+        if (outer !== 0) pushEncap(out, outer === 6 ? (v === 6 ? Encap.SixIn6 : Encap.FourIn6) : v === 6 ? Encap.SixIn4 : Encap.IpIp, -1);
         hop.next = Next.IP;
         break;
       }
       case 41:
-        pushEncap(out, outer === 6 ? Encap.SixIn6 : Encap.SixIn4, -1);
+        if (outer !== 0) pushEncap(out, outer === 6 ? Encap.SixIn6 : Encap.SixIn4, -1);
         hop.next = Next.IPv6;
         break;
       case 47: {
@@ -324,7 +323,11 @@ export class Decoder {
     const dv = this.dv;
     if (end - off < 20) return short(out, 'IPv4 header', 20, end - off);
     const b0 = dv.getUint8(off);
-    if (b0 >> 4 !== 4) return bad(out, `IP version ${b0 >> 4} in an IPv4 frame`);
+    if (b0 >> 4 !== 4) {
+      // tshark's IPv4 entries (ethertype 0x0800, ...) go on as IPv6 when the version says 6.
+      if (b0 >> 4 === 6) return this.ipv6(off, end, wire, out);
+      return bad(out, `IP version ${b0 >> 4} in an IPv4 frame`);
+    }
     const ihl = (b0 & 15) * 4;
     if (ihl < 20) return bad(out, `IPv4 header length ${ihl} < 20`);
     let total = dv.getUint16(off + 2);
