@@ -25,7 +25,7 @@ await (await openCapture(file)).run((pkt) => {
   if (p.status !== 'tcp') return;
   tcp++;
   if (mode !== 'track') return;
-  tracker.process(p, pkt.data);
+  tracker.process(p, p.data);
 });
 if (mode === 'track') tracker.finish();
 const seconds = (performance.now() - t0) / 1000;

@@ -116,6 +116,8 @@ export class Flow {
 export class Connection {
   stream = 0;
   ipVersion: 4 | 6 = 4;
+  /** The overlay network of the conversation (TcpPacket.net; 0: none). Part of its identity. */
+  net = 0;
   /** Endpoint A is the sender of the first packet seen; B the receiver. flows[0] is A's direction. */
   a4 = 0;
   b4 = 0;
@@ -186,6 +188,7 @@ export class Connection {
     }
     this.stream = stream;
     this.ipVersion = p.ipVersion;
+    this.net = p.net;
     if (p.ipVersion === 4) {
       this.a4 = p.src4;
       this.b4 = p.dst4;
@@ -205,7 +208,7 @@ export class Connection {
 
   /** 0 when the packet goes A→B, 1 when B→A, -1 when it is not this connection's. */
   directionOf(p: TcpPacket): 0 | 1 | -1 {
-    if (p.ipVersion !== this.ipVersion) return -1;
+    if (p.ipVersion !== this.ipVersion || p.net !== this.net) return -1;
     if (p.ipVersion === 4) {
       if (p.sport === this.pa && p.dport === this.pb && p.src4 === this.a4 && p.dst4 === this.b4) return 0;
       if (p.sport === this.pb && p.dport === this.pa && p.src4 === this.b4 && p.dst4 === this.a4) return 1;
@@ -240,7 +243,7 @@ const fold6 = (a: Uint32Array): number => (a[0]! ^ Math.imul(a[1]!, 31) ^ Math.i
 export function tupleHash(p: TcpPacket): number {
   const s = p.ipVersion === 4 ? p.src4 : fold6(p.src6);
   const d = p.ipVersion === 4 ? p.dst4 : fold6(p.dst6);
-  return (mix(s, p.sport) ^ mix(d, p.dport)) & 0x3fffffff;
+  return (mix(s, p.sport) ^ mix(d, p.dport) ^ p.net) & 0x3fffffff;
 }
 
 /**
@@ -250,14 +253,14 @@ export function tupleHash(p: TcpPacket): number {
 export function tupleHash2(p: TcpPacket): number {
   const s = p.ipVersion === 4 ? p.src4 : fold6(p.src6);
   const d = p.ipVersion === 4 ? p.dst4 : fold6(p.dst6);
-  return (mix2(s, p.sport) + mix2(d, p.dport)) | 0;
+  return (mix2(s, p.sport) + mix2(d, p.dport) + p.net) | 0;
 }
 
 /** The {@link tupleHash2} of a connection's packets. */
 export function connectionHash2(c: Connection): number {
   const s = c.ipVersion === 4 ? c.a4 : fold6(c.a6!);
   const d = c.ipVersion === 4 ? c.b4 : fold6(c.b6!);
-  return (mix2(s, c.pa) + mix2(d, c.pb)) | 0;
+  return (mix2(s, c.pa) + mix2(d, c.pb) + c.net) | 0;
 }
 
 /**

@@ -33,6 +33,11 @@ export interface CapturedPacket {
   linktype: number;
   /** pcapng interface id (0 for classic pcap and live capture). */
   interfaceId: number;
+  /**
+   * The record holds more bytes than the file's (or interface's) snapshot length: read whole, as
+   * tshark and libpcap accept it, and counted in the capture table.
+   */
+  beyondSnaplen: boolean;
 }
 
 export type PacketSink = (pkt: CapturedPacket) => void;
@@ -57,6 +62,7 @@ export function newCapturedPacket(): CapturedPacket {
     tsNsec: 0,
     linktype: 0,
     interfaceId: 0,
+    beyondSnaplen: false,
   };
 }
 

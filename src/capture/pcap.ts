@@ -4,10 +4,11 @@
  * either byte order; the order of the magic gives the order of every other field.
  *
  * Choices where files in the wild disagree with the format (each checked against tshark 4.0):
- * - A record whose captured length exceeds 256 KiB, or the file's snapshot length (when that is not
- *   0), is reported as corrupt: it is almost always a damaged record header. tshark only applies
- *   the 256 KiB limit, so this reader is stricter on files whose writer put a snapshot length
- *   smaller than the frames it wrote.
+ * - A record whose captured length exceeds 256 KiB (libpcap's and tshark's maximum for these link
+ *   types) is reported as corrupt: it is almost always a damaged record header. One longer than the
+ *   file's snapshot length but within that maximum is read whole, as tshark reads it (libpcap
+ *   accepts it too, though it hands over only the first snaplen bytes), and flagged
+ *   `beyondSnaplen` so that the capture table can count it.
  * - A record whose captured length exceeds its original length is accepted: tshark accepts it too
  *   ("Frame length is less than captured length", flagged as malformed but fully dissected). Every
  *   captured byte is delivered (caplen = captured length, as tshark) and origlen is raised to
@@ -75,6 +76,7 @@ export class PcapParser implements RecordParser {
     }
     const le = this.littleEndian;
     const maxCaplen = this.maxCaplen;
+    const snaplen = this.snaplen === 0 ? MAX_CAPLEN : this.snaplen;
     const fracPerSec = this.fracPerSec;
     const nsPerFrac = this.nsPerFrac;
     const sink = this.sink;
@@ -96,6 +98,7 @@ export class PcapParser implements RecordParser {
         frac -= carry * fracPerSec;
       }
       pkt.frame = ++this.frames;
+      pkt.beyondSnaplen = caplen > snaplen;
       pkt.offset = p + PCAP_RECORD_HEADER_LEN;
       pkt.caplen = caplen;
       pkt.origlen = origlen >= caplen ? origlen : caplen;
@@ -146,16 +149,14 @@ export class PcapParser implements RecordParser {
     }
     this.snaplen = view.getUint32(p + 16, le);
     this.linktype = view.getUint32(p + 20, le) & 0xffff;
-    this.maxCaplen = this.snaplen !== 0 && this.snaplen < MAX_CAPLEN ? this.snaplen : MAX_CAPLEN;
+    this.maxCaplen = MAX_CAPLEN;
     this.fracPerSec = magic.nanosecond ? 1_000_000_000 : 1_000_000;
     this.nsPerFrac = magic.nanosecond ? 1 : 1000;
     this.headerDone = true;
   }
 
   private tooLong(offset: number, caplen: number): never {
-    const reason = caplen > MAX_CAPLEN
-      ? `record claims ${caplen} captured bytes, more than the ${MAX_CAPLEN}-byte maximum (corrupt record header)`
-      : `record claims ${caplen} captured bytes, more than the file's snapshot length ${this.snaplen} (corrupt record header)`;
-    throw new CaptureError(this.name, offset, this.frames + 1, reason);
+    throw new CaptureError(this.name, offset, this.frames + 1,
+      `record claims ${caplen} captured bytes, more than the ${MAX_CAPLEN}-byte maximum (corrupt record header)`);
   }
 }

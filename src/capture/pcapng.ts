@@ -9,8 +9,9 @@
  *
  * Choices, each checked against tshark 4.0:
  * - A block total length must be a multiple of 4 (as the format says). tshark rounds a bad one up.
- * - A frame whose captured length exceeds 256 KiB, or its interface's snapshot length (when not 0),
- *   is reported as corrupt, as in classic pcap (tshark only applies the 256 KiB limit).
+ * - A frame whose captured length exceeds 256 KiB is reported as corrupt. One longer than its
+ *   interface's snapshot length (not 0) is read whole and flagged `beyondSnaplen`, as tshark reads
+ *   it (libpcap 1.10 rejects such an EPB; tshark only logs it).
  * - A Simple Packet Block has no time stamp: its frame gets time 0 (1970-01-01), exactly as tshark
  *   shows it, and interface 0; its captured length is the original length cut to the snapshot length.
  * - Custom blocks, systemd journal entries and sysdig events are not packets, but tshark numbers them
@@ -237,10 +238,11 @@ export class PcapngParser implements RecordParser {
         if (f === undefined) this.unknownInterface(base + p, ifid);
         const caplen = view.getUint32(p + 20, le);
         if (caplen > len - MIN_EPB) this.doesNotFit(base + p, type, len, caplen);
-        if (caplen > f.maxCaplen) this.tooLong(base + p, f, caplen);
+        if (caplen > MAX_CAPLEN) this.tooLong(base + p, f, caplen);
         const origlen = view.getUint32(p + 24, le);
         this.stamp(f, view.getUint32(p + 12, le), view.getUint32(p + 16, le), base + p);
         pkt.frame = ++this.frames;
+        pkt.beyondSnaplen = caplen > f.maxCaplen;
         pkt.offset = p + 28;
         pkt.caplen = caplen;
         pkt.origlen = origlen >= caplen ? origlen : caplen;
@@ -379,6 +381,7 @@ export class PcapngParser implements RecordParser {
     if (caplen > MAX_CAPLEN) this.tooLong(at, f, caplen);
     const pkt = this.pkt;
     pkt.frame = ++this.frames;
+    pkt.beyondSnaplen = false;
     pkt.offset = p + 12;
     pkt.caplen = caplen;
     pkt.origlen = origlen;
@@ -395,11 +398,12 @@ export class PcapngParser implements RecordParser {
     if (f === undefined) this.unknownInterface(at, ifid);
     const caplen = view.getUint32(p + 20, le);
     if (caplen > len - MIN_PB) this.doesNotFit(at, PB, len, caplen);
-    if (caplen > f.maxCaplen) this.tooLong(at, f, caplen);
+    if (caplen > MAX_CAPLEN) this.tooLong(at, f, caplen);
     const origlen = view.getUint32(p + 24, le);
     const pkt = this.pkt;
     this.stamp(f, view.getUint32(p + 12, le), view.getUint32(p + 16, le), at);
     pkt.frame = ++this.frames;
+    pkt.beyondSnaplen = caplen > f.maxCaplen;
     pkt.offset = p + 28;
     pkt.caplen = caplen;
     pkt.origlen = origlen >= caplen ? origlen : caplen;
@@ -519,10 +523,8 @@ export class PcapngParser implements RecordParser {
       `${caplen} captured bytes do not fit in a ${len}-byte ${blockName(type)}`);
   }
 
-  private tooLong(at: number, f: PcapngInterface, caplen: number): never {
-    const reason = caplen > MAX_CAPLEN
-      ? `packet claims ${caplen} captured bytes, more than the ${MAX_CAPLEN}-byte maximum (corrupt block)`
-      : `packet claims ${caplen} captured bytes, more than its interface's snapshot length ${f.snaplen} (corrupt block)`;
-    throw new CaptureError(this.name, at, this.frames + 1, reason);
+  private tooLong(at: number, _f: PcapngInterface, caplen: number): never {
+    throw new CaptureError(this.name, at, this.frames + 1,
+      `packet claims ${caplen} captured bytes, more than the ${MAX_CAPLEN}-byte maximum (corrupt block)`);
   }
 }

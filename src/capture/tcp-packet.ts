@@ -28,6 +28,8 @@ export const TCP_FLAG_NAMES: readonly TcpFlagName[] = ['FIN', 'SYN', 'RST', 'PSH
  */
 export type DecodeStatus = 'tcp' | 'other' | 'truncated' | 'malformed';
 
+const EMPTY = Buffer.alloc(0);
+
 export class TcpPacket {
   status: DecodeStatus = 'other';
   /** For `other` / `truncated` / `malformed`: a short human reason, e.g. `TCP data offset 3 < 5`. */
@@ -78,6 +80,24 @@ export class TcpPacket {
   /** Where the payload starts and how many of its bytes were captured. */
   payloadOffset = 0;
   payloadCaptured = 0;
+
+  /**
+   * The buffer every offset above refers to: the captured packet's bytes, or the datagram rebuilt
+   * from IP fragments when this frame completed one.
+   */
+  data: Buffer = EMPTY;
+  /**
+   * Outer layers the TCP segment was found in, outermost first (VLAN tags, tunnels: see
+   * encap/hop.ts); `encapCount` may exceed the 16 recorded. `encapId` -1: no identifier.
+   */
+  encapCount = 0;
+  readonly encapKind = new Uint8Array(16);
+  readonly encapId = new Float64Array(16);
+  /**
+   * The virtual network the conversation lives in (0: none): the innermost VXLAN/Geneve/VXLAN-GPE
+   * network identifier, which keeps equal inner addresses in two overlay networks apart.
+   */
+  net = 0;
 }
 
 /** TCP option kinds we name. */

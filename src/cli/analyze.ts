@@ -89,7 +89,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   const decoder = new Decoder();
   const p = new TcpPacket();
   const opts = new TcpOptions();
-  const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
+  const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0, beyondSnaplen: 0 };
   const health: Record<string, number> = {};
   let connections = 0;
   const packetSinks = sinks.filter((s) => s.wantsPackets && s.packet);
@@ -110,6 +110,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
 
   const onPacket = (pkt: CapturedPacket): void => {
     counts.frames++;
+    if (pkt.beyondSnaplen) counts.beyondSnaplen!++;
     decoder.decode(pkt, p);
     const time = p.time;
     if (p.status !== 'tcp') {
@@ -123,13 +124,13 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
       return;
     }
     counts.tcp++;
-    const r = tracker.process(p, pkt.data);
+    const r = tracker.process(p, p.data);
     if (!perPacket) return;
     if (o.stream !== undefined && r.stream !== o.stream) return;
     if (o.port !== undefined && p.sport !== o.port && p.dport !== o.port) return;
     if (o.host && !hostMatches(o.host, p)) return;
     if (o.anomaliesOnly && !(r.verdict.flags & BAD_TCP_MASK) && r.findings.length === 0) return;
-    parseTcpOptions(pkt.data, p.optOffset, p.optCaptured, opts);
+    parseTcpOptions(p.data, p.optOffset, p.optCaptured, opts);
     view.pkt = pkt;
     view.r = r;
     view.time = time;
@@ -144,6 +145,8 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
     error = e;
   }
   tracker.finish();
+  counts.fragments = decoder.fragmentsHeld;
+  counts.otherLinkTypes = Object.fromEntries(decoder.otherLinkTypes);
   const end: RunEnd = { counts, totals: tracker.totals, health, connections };
   for (const s of sinks) await s.end(end);
   return { end, error };

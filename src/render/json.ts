@@ -8,6 +8,7 @@ import type { PacketResult } from '../analyze/tracker.js';
 import { TCP_FLAG_NAMES } from '../capture/tcp-packet.js';
 import { DeferredOutput, FINISHED } from './deferred.js';
 import type { ConnectionEnd, FrameProblem, PacketView, RunEnd, Sink } from './sink.js';
+import { encapJson } from '../capture/encap/hop.js';
 
 export interface JsonOptions {
   mss?: number;
@@ -92,6 +93,7 @@ export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: Packe
     frameLen: p.frameLen,
     options: optionsJson(o),
   };
+  if (p.encapCount) rec.encap = encapJson(p);
   if (r) {
     rec.stream = r.stream;
     rec.seq = r.seq;
@@ -166,6 +168,9 @@ export class JsonSink implements Sink {
         otherFrames: counts.other,
         truncated: counts.truncated,
         malformed: counts.malformed,
+        ...(counts.beyondSnaplen ? { beyondSnaplen: counts.beyondSnaplen } : {}),
+        ...(counts.fragments ? { fragments: counts.fragments } : {}),
+        ...(counts.otherLinkTypes && Object.keys(counts.otherLinkTypes).length ? { otherLinkTypes: counts.otherLinkTypes } : {}),
         connections: totals.connections,
         analysis: Object.fromEntries(FLAG_CATALOGUE.map((f, i) => [f.name, totals.flagCounts[i]!] as const).filter(([, n]) => n > 0)),
         findings: totals.findingCounts,

@@ -4,6 +4,7 @@
  * Never throws: whatever the record holds becomes text.
  */
 import { formatIPv4, formatIPv6 } from '../capture/addr.js';
+import { encapText } from '../capture/encap/hop.js';
 import { TCP_FLAG_NAMES, TcpFlag, TcpOptionKind, type TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
 import { tsharkLabels } from '../analyze/flags.js';
 import type { PacketResult } from '../analyze/tracker.js';
@@ -64,7 +65,7 @@ export interface LineParts {
  * raw numbers are shown. SACK edges are shown relative to the peer's base when `r` is given.
  */
 export function traceLineParts(p: TcpPacket, time: number, r: PacketResult | null, o: TcpOptions | null, peerBase = 0): LineParts {
-  const lead = `${String(p.frame).padStart(5)} ${time.toFixed(6).padStart(11)} ${srcAddr(p).padStart(15)} → ${dstAddr(p).padEnd(15)} TCP ${p.frameLen} `;
+  const lead = `${String(p.frame).padStart(5)} ${time.toFixed(6).padStart(11)} ${srcAddr(p).padStart(15)} → ${dstAddr(p).padEnd(15)} TCP ${p.frameLen} ${encapText(p)}`;
   const labels = r ? tsharkLabels(r.verdict.flags, r.verdict.dupAckFrame, r.verdict.dupAckNum) : [];
   const seq = r ? r.seq : p.seq;
   const ack = r ? r.ack : p.ack;

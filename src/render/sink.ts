@@ -53,6 +53,12 @@ export interface RunCounts {
   other: number;
   truncated: number;
   malformed: number;
+  /** Records longer than the snapshot length, read whole (as tshark and libpcap do). */
+  beyondSnaplen?: number;
+  /** `other` frames that were IP fragments of a datagram decoded in a later frame (or never completed). */
+  fragments?: number;
+  /** `other` frames of link types not decoded, by LINKTYPE value. */
+  otherLinkTypes?: Record<string, number>;
 }
 
 /** What every sink is told at the end of input. */

@@ -96,6 +96,9 @@ export function totalsTable(s: Style, counts: RunCounts, totals: Totals, health:
     ['frames', counts.frames],
     ['TCP packets', counts.tcp],
     ['other frames (not TCP)', counts.other],
+    ...(counts.fragments ? [['  of which IP fragments', `${counts.fragments} (TCP counted once, at the frame completing the datagram)`]] : []),
+    ...Object.entries(counts.otherLinkTypes ?? {}).map(([lt, n]) => [`  of which link type ${lt} (not decoded)`, n]),
+    ...(counts.beyondSnaplen ? [['longer than the snaplen (read whole)', counts.beyondSnaplen]] : []),
     ['truncated (snaplen) / malformed', `${counts.truncated} / ${counts.malformed}`],
     ['connections', totals.connections],
     // Fixed orders (worst verdict first, findings as catalogued), whatever order they were first met in.
