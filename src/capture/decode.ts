@@ -45,6 +45,11 @@ export class Decoder {
   private t0s = -1;
   private t0ns = 0;
 
+  /** The first frame's timestamp (the origin of {@link TcpPacket.time}), or null before any frame. */
+  get origin(): { sec: number; nsec: number } | null {
+    return this.t0s < 0 ? null : { sec: this.t0s, nsec: this.t0ns };
+  }
+
   /** Decode `pkt` into `out`. Never throws. */
   decode(pkt: CapturedPacket, out: TcpPacket): void {
     const buf = pkt.data;
@@ -153,6 +158,7 @@ export class Decoder {
     if (fragOff !== 0) return other(out, 'IPv4 fragment after the first');
     if (end - off < ihl) return short(out, 'IPv4 options', ihl, end - off);
     out.ipVersion = 4;
+    out.ipLen = total;
     out.src4 = dv.getUint32(off + 12);
     out.dst4 = dv.getUint32(off + 16);
     return this.tcp(off + ihl, end, total - ihl, out);
@@ -166,6 +172,7 @@ export class Decoder {
     let remaining = dv.getUint16(off + 4);
     // Payload length 0 (jumbogram or TSO): the frame length stands in.
     if (remaining === 0 || remaining > wire - 40) remaining = Math.max(0, wire - 40);
+    const ipLen = remaining + 40;
     let next = dv.getUint8(off + 6);
     const src = out.src6;
     const dst = out.dst6;
@@ -197,6 +204,7 @@ export class Decoder {
       remaining -= len;
     }
     out.ipVersion = 6;
+    out.ipLen = ipLen;
     return this.tcp(p, end, remaining, out);
   }
 
