@@ -504,16 +504,11 @@ export class ZeekConn {
       this.flipRoles();
       this.history = '^h';
     }
-    if (!ep.isOrig) {
-      mask <<= 16;
-      code = code.toLowerCase();
-    }
-    if ((this.histSeen & mask) === 0) {
-      this.histSeen |= mask;
-      this.history += code;
-      return false;
-    }
-    return true;
+    if (!ep.isOrig) mask <<= 16;
+    if ((this.histSeen & mask) !== 0) return true;
+    this.histSeen |= mask;
+    this.history += ep.isOrig ? code : code.toLowerCase();
+    return false;
   }
 
   private addHistory(ep: ZeekEndpoint, code: string): void {
