@@ -89,11 +89,10 @@ describe('tracker memory', () => {
     const used = new Connection(seg(1, true, ['SYN'], 1, 0), 0, 0);
     used.flows[0].nextseq = 77;
     used.flows[1].finSent = true;
-    used.historySeen = 7;
-    used.historyLo = 0x210;
+    used.zeek.history = 'ShAD';
     used.finished = true;
     used.init(seg(1, true, ['SYN'], 1, 0), 0, 0);
-    const view = (c: Connection): unknown => ({ ...c, firstFrame: 0, hashNext: null, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
+    const view = (c: Connection): unknown => ({ ...c, firstFrame: 0, hashNext: null, zeek: { history: c.zeek.history, orig: c.zeek.orig.state }, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
     assert.deepEqual(view(used), view(fresh));
   });
 

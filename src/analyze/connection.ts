@@ -4,8 +4,9 @@
  * so finding a packet's connection allocates nothing.
  */
 import { TcpPacket } from '../capture/tcp-packet.js';
-import { EndpointState, type ZeekState } from './endpoint-state.js';
+import { EndpointState } from './endpoint-state.js';
 import type { AckUnsentFinding, Finding, FindingKind } from './findings.js';
+import { ZeekConn } from './zeek.js';
 
 /**
  * Initial value of fields that hold capture times. -0 equals 0 in every comparison and sum (tshark
@@ -70,7 +71,6 @@ export class Flow {
   dataEndAtPeerFinSet = false;
   /** The last ACK-beyond-data this side sent, waiting for the peer's answer. */
   badAck: AckUnsentFinding | null = null;
-  zeek: ZeekState = 'INACTIVE';
   readonly ep = new EndpointState();
 
   /** Back to the state of a direction nothing was seen of (the initial values above). */
@@ -108,7 +108,6 @@ export class Flow {
     this.dataEndAtPeerFin = 0;
     this.dataEndAtPeerFinSet = false;
     this.badAck = null;
-    this.zeek = 'INACTIVE';
     this.ep.reset();
   }
 }
@@ -142,10 +141,10 @@ export class Connection {
   findingCounts: Partial<Record<FindingKind, number>> | null = null;
   /** The first findings, kept for the summary (bounded); allocated at the first finding. */
   findings: Finding[] | null = null;
-  /** Zeek-style history (history.ts): which events were seen, and in what order. */
-  historySeen = 0;
-  historyLo = 0;
-  historyHi = 0;
+  /** Capture time of each kept finding (same index as {@link findings}). */
+  findingTimes: number[] | null = null;
+  /** Zeek's view of the connection: history, conn_state, sizes, weirds (zeek.ts). */
+  readonly zeek = new ZeekConn();
   /** Capture time the connection was seen to close (RST, or both FINs acknowledged); NaN while open. */
   closedAt = NaN;
   /** The 4-tuple hash, kept for removal. */
@@ -176,9 +175,7 @@ export class Connection {
       this.flagCounts?.fill(0);
       this.findingCounts = null;
       this.findings = null;
-      this.historySeen = 0;
-      this.historyLo = 0;
-      this.historyHi = 0;
+      this.findingTimes = null;
       this.closedAt = NaN;
       this.hash = 0;
       this.hashNext = null;
@@ -203,6 +200,8 @@ export class Connection {
     this.firstTime = time;
     this.lastTime = time;
     this.firstFrame = p.frame;
+    this.zeek.reset();
+    this.zeek.begin(time, p.flags, p.sport, p.dport);
     return this;
   }
 

@@ -162,46 +162,6 @@ export function onSegmentArrives(ep: EndpointState, seg: SegmentFacts): void {
   }
 }
 
-/**
- * Zeek's observer states (TCP_Endpoint.h), used only to derive Zeek's `conn_state` code.
- * Kept apart from {@link TcpState}: these say what was *seen*, not what a host is in.
- */
-export type ZeekState = 'INACTIVE' | 'SYN_SENT' | 'SYN_ACK_SENT' | 'PARTIAL' | 'ESTABLISHED' | 'CLOSED' | 'RESET';
-
-/** Advance the sender's Zeek state for one segment it sent; `peer` may be promoted too. */
-export function zeekOnSend(self: { zeek: ZeekState }, peer: { zeek: ZeekState }, flags: number): void {
-  const syn = (flags & TcpFlag.SYN) !== 0;
-  const ack = (flags & TcpFlag.ACK) !== 0;
-  if (flags & TcpFlag.RST) {
-    self.zeek = 'RESET';
-    return;
-  }
-  if (flags & TcpFlag.FIN) {
-    if (self.zeek !== 'RESET') self.zeek = 'CLOSED';
-    return;
-  }
-  switch (self.zeek) {
-    case 'INACTIVE':
-      self.zeek = syn ? (ack ? 'SYN_ACK_SENT' : 'SYN_SENT') : 'PARTIAL';
-      return;
-    case 'SYN_SENT':
-    case 'SYN_ACK_SENT':
-      // An ACK without SYN after the peer answered completes the handshake for both.
-      if (ack && !syn && (peer.zeek === 'SYN_ACK_SENT' || peer.zeek === 'SYN_SENT' || peer.zeek === 'ESTABLISHED')) {
-        self.zeek = 'ESTABLISHED';
-        if (peer.zeek !== 'ESTABLISHED') peer.zeek = 'ESTABLISHED';
-      }
-      return;
-    case 'PARTIAL':
-    case 'ESTABLISHED':
-    case 'CLOSED':
-    case 'RESET':
-      return;
-    default:
-      assertNever(self.zeek);
-  }
-}
-
 export function assertNever(x: never): never {
   throw new Error(`unreachable: ${String(x)}`);
 }

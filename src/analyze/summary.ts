@@ -4,8 +4,8 @@
  */
 import { formatIPv4, formatIPv6 } from '../capture/addr.js';
 import type { Connection, Flow } from './connection.js';
-import type { TcpState, ZeekState } from './endpoint-state.js';
-import { historyText } from './history.js';
+import type { TcpState } from './endpoint-state.js';
+import type { ZeekConnState } from './zeek.js';
 import { seqDiff } from './seq.js';
 import { FLAG_CATALOGUE, type AFlagName } from './flags.js';
 import type { AckUnsentFinding, Finding, FindingKind, RstAfterFinFinding, Side } from './findings.js';
@@ -39,9 +39,9 @@ export interface ConnectionSummary {
   lastFrame: number;
   /** Initial round-trip time in seconds, or null when no handshake was seen. */
   irtt: number | null;
-  /** Zeek's conn_state code. */
+  /** Zeek's conn_state code, by Zeek's rules (zeek.ts). */
   connState: ZeekConnState;
-  /** Zeek-style history: S SYN, H SYN-ACK, A ACK, D data, F FIN, R RST; upper case for the client. */
+  /** Zeek's history string as Zeek writes it (upper case: Zeek's originator). */
   history: string;
   /** How the connection ended, in words. */
   closed: string;
@@ -53,27 +53,7 @@ export interface ConnectionSummary {
   details: readonly Finding[];
 }
 
-export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
-
-/** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on our observer states. */
-export function zeekConnState(orig: ZeekState, resp: ZeekState, origBytes: number, respBytes: number, history: string): ZeekConnState {
-  const oInactive = orig === 'INACTIVE' || orig === 'PARTIAL';
-  const rInactive = resp === 'INACTIVE' || resp === 'PARTIAL';
-  if (resp === 'RESET') {
-    if (orig === 'SYN_SENT' || orig === 'SYN_ACK_SENT' || (orig === 'RESET' && origBytes === 0 && respBytes === 0)) return 'REJ';
-    return oInactive ? 'RSTRH' : 'RSTR';
-  }
-  if (orig === 'RESET') {
-    if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(history) ? 'RSTOS0' : 'OTH';
-    return 'RSTO';
-  }
-  if (resp === 'CLOSED' && orig === 'CLOSED') return 'SF';
-  if (orig === 'CLOSED') return rInactive ? 'SH' : 'S2';
-  if (resp === 'CLOSED') return oInactive ? 'SHR' : 'S3';
-  if (orig === 'SYN_SENT' && resp === 'INACTIVE') return 'S0';
-  if (orig === 'ESTABLISHED' && resp === 'ESTABLISHED') return 'S1';
-  return 'OTH';
-}
+export type { ZeekConnState } from './zeek.js';
 
 const NO_FINDINGS: readonly Finding[] = [];
 const fmtT = (t: number): string => `${t.toFixed(3)} s`;
@@ -215,7 +195,6 @@ export function summarize(c: Connection): ConnectionSummary {
   }
   const cl = c.flows[c.client];
   const sv = c.flows[c.client ^ 1]!;
-  const history = historyText(c);
   const words = { verdict: '' };
   const health = judge(c, words);
   const verdict = words.verdict;
@@ -229,8 +208,8 @@ export function summarize(c: Connection): ConnectionSummary {
     firstFrame: c.firstFrame,
     lastFrame: c.lastFrame,
     irtt: c.irtt >= 0 ? c.irtt : null,
-    connState: zeekConnState(cl.zeek, sv.zeek, cl.bytes, sv.bytes, history),
-    history,
+    connState: c.zeek.connState(),
+    history: c.zeek.history,
     closed: closeStory(c),
     analysis,
     findings: { ...(c.findingCounts ?? {}) },

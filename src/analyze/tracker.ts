@@ -15,8 +15,7 @@ import { parseTcpOptions } from '../capture/decode.js';
 import { Connection, ConnectionTable, TIME_ZERO, connectionHash2, tupleHash, tupleHash2, type Flow } from './connection.js';
 import { FinishedTuples } from './finished-tuples.js';
 import { diagnose } from './diagnose.js';
-import { H_ACK, H_DATA, H_FIN, H_RST, H_SYN, H_SYNACK, noteHistory } from './history.js';
-import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
+import { onSegmentArrives, onSegmentSent, type SegmentFacts, type StateChange, type TcpState } from './endpoint-state.js';
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
 import type { Finding, FindingKind, Side } from './findings.js';
 import { Segment } from './segment.js';
@@ -180,6 +179,7 @@ export class Tracker {
       F.isFirstAck = false;
       if (!(conn.irtt >= 0) && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
     }
+    conn.zeek.packet(dir, time, tcpFlags, s.seq, s.ack, s.len, p.payloadCaptured, s.win, syn ? this.opts.wscale : -1, p.ipLen);
 
     const side: Side = dir === conn.client ? 'client' : 'server';
     res.conn = conn;
@@ -204,7 +204,6 @@ export class Tracker {
     this.facts.acksReceiverFin = ackFlag && R.finSent && seqGe(s.ack, seqAdd(R.finSeq, 1));
     onSegmentSent(F.ep, this.facts);
     onSegmentArrives(R.ep, this.facts);
-    zeekOnSend(F, R, tcpFlags);
     const client = conn.flows[conn.client];
     const server = conn.flows[conn.client ^ 1]!;
     res.clientState = client.ep.state;
@@ -293,11 +292,6 @@ export class Tracker {
     F.wireBytes += s.frameLen;
     conn.lastTime = s.time;
     conn.lastFrame = s.frame;
-
-    const resp = F === conn.flows[conn.client] ? 0 : 1;
-    const kind = f & TcpFlag.RST ? H_RST : f & TcpFlag.SYN ? (f & TcpFlag.ACK ? H_SYNACK : H_SYN) : f & TcpFlag.FIN ? H_FIN : len > 0 ? H_DATA : H_ACK;
-    noteHistory(conn, kind + resp);
-    if (len > 0 && f & TcpFlag.FIN) noteHistory(conn, H_DATA + resp);
   }
 
   /** Count a packet's flags and findings (called only when it has some). */
@@ -315,10 +309,14 @@ export class Tracker {
     if (findings.length === 0) return;
     const counts = (conn.findingCounts ??= {});
     const kept = (conn.findings ??= []);
+    const times = (conn.findingTimes ??= []);
     for (const f of findings) {
       counts[f.kind] = (counts[f.kind] ?? 0) + 1;
       this.totals.findingCounts[f.kind] = (this.totals.findingCounts[f.kind] ?? 0) + 1;
-      if (kept.length < this.options.maxFindingsPerConnection) kept.push(f);
+      if (kept.length < this.options.maxFindingsPerConnection) {
+        kept.push(f);
+        times.push(this.seg.time);
+      }
     }
   }
 

@@ -73,6 +73,11 @@ export class Decoder {
     this.defrag = new Defrag(defragLimits);
   }
 
+  /** The first frame's timestamp (the origin of {@link TcpPacket.time}), or null before any frame. */
+  get origin(): { sec: number; nsec: number } | null {
+    return this.t0s < 0 ? null : { sec: this.t0s, nsec: this.t0ns };
+  }
+
   /** Decode `pkt` into `out`. Never throws. */
   decode(pkt: CapturedPacket, out: TcpPacket): void {
     const buf = pkt.data;
@@ -339,6 +344,7 @@ export class Decoder {
     const proto = dv.getUint8(off + 9);
     if (end - off < ihl) return short(out, 'IPv4 options', ihl, end - off);
     out.ipVersion = 4;
+    out.ipLen = total;
     out.src4 = dv.getUint32(off + 12);
     out.dst4 = dv.getUint32(off + 16);
     if ((frag & 0x3fff) !== 0) return this.fragment4(off, end, ihl, total, frag, proto, out);
@@ -379,6 +385,7 @@ export class Decoder {
     let remaining = dv.getUint16(off + 4);
     // Payload length 0 (jumbogram or TSO): the frame length stands in.
     if (remaining === 0 || remaining > wire - 40) remaining = Math.max(0, wire - 40);
+    const ipLen = remaining + 40;
     let next = dv.getUint8(off + 6);
     const src = out.src6;
     const dst = out.dst6;
@@ -430,6 +437,7 @@ export class Decoder {
       p += len;
       remaining -= len;
     }
+    out.ipLen = ipLen;
     return this.tcp(p, end, remaining, out);
   }
 

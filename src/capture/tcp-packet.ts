@@ -67,6 +67,8 @@ export class TcpPacket {
   win = 0;
   urg = 0;
   checksum = 0;
+  /** The IP packet's length as Zeek's ConnSize counts it: IPv4 total length; IPv6 payload length + 40. */
+  ipLen = 0;
   /** TCP payload length from the IP length (not from the captured length; Ethernet padding ignored). */
   len = 0;
 

@@ -24,6 +24,8 @@ Output:
   --no-states                  hide the endpoint state changes under packets
   --all-connections            a full table for every connection, however many
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
+  --zeek-log DIR               also write Zeek's conn.log and weird.log (Zeek's TSV form, Zeek's
+                               rules for history, conn_state, sizes; see README "Zeek logs") into DIR
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
@@ -35,7 +37,7 @@ Live capture (needs root or CAP_NET_RAW, and libpcap):
   binding does not pass libpcap's capture timestamps); Ctrl-C stops and prints the summary.
 
 Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported), 64 usage,
-66 cannot open input, 68 no such interface, 69 libpcap/cap missing, 77 no capture permission.
+66 cannot open input, 68 no such interface, 73 cannot create the --zeek-log files, 69 libpcap/cap missing, 77 no capture permission.
 `;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -52,6 +54,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         port: { type: 'string' },
         'no-states': { type: 'boolean' },
         'all-connections': { type: 'boolean' },
+        'zeek-log': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         iface: { type: 'string', short: 'i' },
@@ -80,6 +83,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     host: host ?? undefined,
     anomaliesOnly: values['anomalies-only'] === true,
     allConnections: values['all-connections'] === true,
+    zeekLog: values['zeek-log'],
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);

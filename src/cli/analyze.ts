@@ -12,10 +12,11 @@ import { healthOf, summarize, type ConnectionSummary, type Health } from '../ana
 import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
 import { JsonSink } from '../render/json.js';
 import { Output } from '../render/output.js';
-import type { ConnectionEnd, PacketView, RunCounts, RunEnd, Sink } from '../render/sink.js';
+import type { ConnectionEnd, Epoch, PacketView, RunCounts, RunEnd, Sink } from '../render/sink.js';
 import { makeStyle } from '../render/style.js';
 import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
+import { ZeekLogSink } from '../render/zeek-log.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 
 export type Format = 'text' | 'json' | 'summary';
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
   allConnections: boolean;
   /** Seconds of capture time to hold a line whose finding awaits evidence. */
   horizon?: number;
+  /** Also write Zeek's conn.log and weird.log into this directory. */
+  zeekLog?: string;
   /** Called with every connection's summary as it ends (after filters). */
   onConnection?: (s: ConnectionSummary) => void;
 }
@@ -47,14 +50,15 @@ export interface AnalyzeRun {
 export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[]> {
   const write = (s: string): void => out.line(s);
   const horizon = o.horizon ?? 3;
+  const extra: Sink[] = o.zeekLog !== undefined ? [new ZeekLogSink(o.zeekLog)] : [];
   switch (o.format) {
     case 'json':
-      return [new JsonSink(write, horizon)];
+      return [new JsonSink(write, horizon), ...extra];
     case 'summary':
-      return [new TablesSink(write, await makeStyle(o.color), o.allConnections)];
+      return [new TablesSink(write, await makeStyle(o.color), o.allConnections), ...extra];
     case 'text': {
       const style = await makeStyle(o.color);
-      return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections)];
+      return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections), ...extra];
     }
   }
 }
@@ -98,7 +102,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   const perPacket = packetSinks.length > 0;
   const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0 };
 
-  const ended = new EndedConnection();
+  const ended = new EndedConnection(decoder);
   const onConnectionEnd = (c: Connection): void => {
     if (!connMatches(o, c)) return;
     connections++;
@@ -147,7 +151,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   tracker.finish();
   counts.fragments = decoder.fragmentsHeld;
   counts.otherLinkTypes = Object.fromEntries(decoder.otherLinkTypes);
-  const end: RunEnd = { counts, totals: tracker.totals, health, connections };
+  const end: RunEnd = { counts, totals: tracker.totals, health, connections, epoch: decoder.origin };
   for (const s of sinks) await s.end(end);
   return { end, error };
 }
@@ -157,6 +161,12 @@ class EndedConnection implements ConnectionEnd {
   conn!: Connection;
   health: Health = 'ok';
   private built: ConnectionSummary | null = null;
+
+  constructor(private readonly decoder: Decoder) {}
+
+  get epoch(): Epoch {
+    return this.decoder.origin ?? { sec: 0, nsec: 0 };
+  }
 
   reset(c: Connection): void {
     this.conn = c;

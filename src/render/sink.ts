@@ -37,11 +37,19 @@ export interface FrameProblem {
   reason: string;
 }
 
+/** Capture time zero (the first frame's timestamp) in epoch seconds and nanoseconds: times in the analysis are relative to it. */
+export interface Epoch {
+  readonly sec: number;
+  readonly nsec: number;
+}
+
 /** A connection that has ended (closed and quiet, or at the end of input), after the filters. */
 export interface ConnectionEnd {
   /** Valid during the call only: the tracker recycles it afterwards. */
   readonly conn: Connection;
   readonly health: Health;
+  /** When capture time 0 was, for formats that print absolute times. */
+  readonly epoch: Epoch;
   /** The full summary, built on first call and shared by every sink that asks. */
   summary(): ConnectionSummary;
 }
@@ -69,6 +77,8 @@ export interface RunEnd {
   health: Readonly<Record<string, number>>;
   /** Connections counted (after the filters). */
   connections: number;
+  /** When capture time 0 was; null when no frame was read. */
+  epoch: Epoch | null;
 }
 
 export interface Sink {

@@ -1,0 +1,825 @@
+/**
+ * Zeek's view of a TCP connection, rule for rule: the two observer endpoints of Zeek's
+ * `TCPSessionAdapter` (states INACTIVE … RESET), its history string, `conn_state`, the
+ * sequence-space sizes (`orig_bytes`/`resp_bytes`), content gaps (`missed_bytes`, `G`/`g`), the
+ * ConnSize packet and IP-byte counters, `duration`, and the weirds it raises. Read from Zeek's
+ * source (zeek/zeek: packet_analysis/protocol/tcp/TCPSessionAdapter.cc `Process` and the
+ * `Update*State` functions, analyzer/protocol/tcp/TCP_Endpoint.cc, TCP_Reassembler.cc,
+ * base/protocols/conn/main.zeek `conn_state`); where a rule is Zeek's, the comment names the
+ * function it mirrors. Where ackscope cannot or does not follow Zeek, the README ("Zeek logs") says so.
+ *
+ * One {@link ZeekConn} per ackscope connection, recycled with it. `packet()` is called for every
+ * segment in capture order; it allocates nothing on the ordinary path (letters and weirds are rare).
+ * Sequence numbers arrive in the tracker's int32 form (seq.ts); positions inside an endpoint's
+ * sequence space are kept as doubles relative to its initial sequence number, as Zeek's 64-bit
+ * relative numbers are.
+ */
+import { TcpFlag } from '../capture/tcp-packet.js';
+import { seqAdd, seqDiff } from './seq.js';
+
+/** Zeek's observer endpoint states (TCP_Endpoint.h `EndpointState`); not the RFC host states. */
+export type ZeekState = 'INACTIVE' | 'SYN_SENT' | 'SYN_ACK_SENT' | 'PARTIAL' | 'ESTABLISHED' | 'CLOSED' | 'RESET';
+
+export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+
+/** TCPSessionAdapter.cc `TOO_LARGE_SEQ_DELTA`. */
+const TOO_LARGE_SEQ_DELTA = 1048576;
+/** `tcp_storm_thresh`, `tcp_storm_interarrival_thresh` (init-bare.zeek). */
+const STORM_THRESH = 1000;
+const STORM_INTERARRIVAL = 1;
+/** `tcp_max_above_hole_without_any_acks`, `tcp_excessive_data_without_further_acks`. */
+const MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384;
+const EXCESSIVE_DATA_WITHOUT_ACKS = 10 * 1024 * 1024;
+/** Distinct weird names kept per connection (each is logged once per connection anyway). */
+const MAX_WEIRDS = 32;
+
+/** History once-only bits (TCP_Endpoint.h `HIST_*`); the responder's are shifted left by 16. */
+const HIST_SYN_PKT = 0x1;
+const HIST_FIN_PKT = 0x2;
+const HIST_RST_PKT = 0x4;
+const HIST_FIN_RST_PKT = 0x8;
+const HIST_DATA_PKT = 0x10;
+const HIST_ACK_PKT = 0x20;
+const HIST_MULTI_FLAG_PKT = 0x40;
+
+/**
+ * Ports in Zeek's `likely_server_ports` in a default `zeek -r` run: the TCP ports the analyzers
+ * loaded by default register (base/protocols/*). A connection whose first packet is not a pure SYN
+ * and comes *from* one of these is flipped at creation (`TCPAnalyzer::WantConnection`). The set is
+ * Zeek 6/7's default scripts as read from their `register_for_ports` calls; a site's own scripts
+ * change it.
+ */
+export const LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
+  21, 2811, // ftp
+  22, // ssh
+  23, 513, 514, 543, 544, // telnet, rlogin, rsh
+  25, 587, // smtp
+  53, // dns over tcp
+  80, 81, 631, 1080, 3128, 8000, 8080, 8888, // http
+  88, // kerberos
+  110, // pop3
+  111, 2049, // sun rpc, nfs
+  135, 139, 445, // dce-rpc, smb
+  143, // imap
+  389, 3268, // ldap
+  443, 563, 585, 614, 636, 989, 990, 992, 993, 995, 5223, // tls
+  502, // modbus
+  1723, // pptp
+  3306, // mysql
+  3389, // rdp
+  5060, 5061, // sip
+  5432, // postgresql
+  5900, 5901, 5902, 5903, 5904, 5905, 5906, 5907, // vnc
+  6379, // redis
+  6666, 6667, 6668, 6669, // irc
+  20000, // dnp3
+]);
+
+/** One observed endpoint: what Zeek's `TCP_Endpoint` and its `TCP_Reassembler` keep. */
+export class ZeekEndpoint {
+  /** Capture direction this endpoint sends in (0: A, the first sender; 1: B). */
+  dir: 0 | 1 = 0;
+  isOrig = true;
+  state: ZeekState = 'INACTIVE';
+  prevState: ZeekState = 'INACTIVE';
+  /** Initial sequence number (raw, int32 form). */
+  startSeq = 0;
+  /** Highest sequence seen from this endpoint (seq + payload + SYN + FIN): raw, and relative to startSeq. */
+  lastRaw = 0;
+  lastRel = 0;
+  /** Highest ACK the peer sent for this endpoint's data: raw and relative. */
+  ackRaw = 0;
+  ackRel = 0;
+  finCnt = 0;
+  /** Relative position just past the FIN. */
+  finSeq = 0;
+  rstCnt = 0;
+  histLastSyn = 0;
+  histLastFin = 0;
+  histLastRst = 0;
+  /** Scaled-history counters and thresholds (1, 10, 100, ...): retransmissions, zero windows, gaps. */
+  rxmtCnt = 0;
+  rxmtThresh = 1;
+  win0Cnt = 0;
+  win0Thresh = 1;
+  gapCnt = 0;
+  gapThresh = 1;
+  windowScale = 0;
+  window = 0;
+  windowSeq = 0;
+  windowAckSeq = 0;
+  didClose = false;
+  /** ConnectionClosed was put off while data was still pending (TCPSessionAdapter `close_deferred`). */
+  closeDeferred = false;
+  lastTime = 0;
+  // The reassembler of this endpoint's data (TCP_Reassembler), in relative sequence numbers (data starts at 1).
+  /** Next byte to deliver: everything below was delivered or declared a gap. */
+  reassemLast = 1;
+  /** Everything below was acknowledged and dropped. */
+  trimSeq = 1;
+  /** Data received above a hole: sorted, merged [lo, hi) pairs. Allocated at the first hole. */
+  blocks: number[] | null = null;
+  /** Reassembly given up (`skip_deliveries`). */
+  skip = false;
+
+  reset(dir: 0 | 1): void {
+    this.dir = dir;
+    this.isOrig = dir === 0;
+    this.state = 'INACTIVE';
+    this.prevState = 'INACTIVE';
+    this.startSeq = 0;
+    this.lastRaw = 0;
+    this.lastRel = 0;
+    this.ackRaw = 0;
+    this.ackRel = 0;
+    this.finCnt = 0;
+    this.finSeq = 0;
+    this.rstCnt = 0;
+    this.histLastSyn = 0;
+    this.histLastFin = 0;
+    this.histLastRst = 0;
+    this.rxmtCnt = 0;
+    this.rxmtThresh = 1;
+    this.win0Cnt = 0;
+    this.win0Thresh = 1;
+    this.gapCnt = 0;
+    this.gapThresh = 1;
+    this.windowScale = 0;
+    this.window = 0;
+    this.windowSeq = 0;
+    this.windowAckSeq = 0;
+    this.didClose = false;
+    this.closeDeferred = false;
+    this.lastTime = 0;
+    this.reassemLast = 1;
+    this.trimSeq = 1;
+    this.blocks = null;
+    this.skip = false;
+  }
+
+  setState(s: ZeekState): void {
+    if (s === this.state) return;
+    this.prevState = this.state;
+    this.state = s;
+  }
+
+  /** InitStartSeq + InitAckSeq + InitLastSeq. */
+  init(start: number, ack: number, last: number): void {
+    this.startSeq = start;
+    this.ackRaw = ack;
+    this.ackRel = seqDiff(ack, start);
+    this.lastRaw = last;
+    this.lastRel = seqDiff(last, start);
+  }
+
+  /** `TCP_Endpoint::NoDataAcked`: the peer has acknowledged nothing past the SYN. */
+  noDataAcked(): boolean {
+    return this.ackRel === 0 || this.ackRel === 1;
+  }
+
+  /** `TCP_Endpoint::Size`: bytes in sequence space, SYN and FIN octets left out. */
+  size(peer: ZeekEndpoint): number {
+    if (this.prevState === 'SYN_SENT' && this.state === 'RESET' && peer.state === 'INACTIVE' && !this.noDataAcked()) return 0;
+    let size = Math.max(this.lastRel, this.ackRel);
+    if (size < 0) return 0;
+    if (size !== 0) size--;
+    if (this.finCnt > 0 && size !== 0) size--;
+    return size;
+  }
+
+  /** Data above the next byte to deliver (`TCP_Reassembler::DataPending`; a FIN's octet does not count). */
+  dataPending(): boolean {
+    return !this.skip && this.lastRel - this.reassemLast > 1;
+  }
+}
+
+/** A weird as raised: when, which name, and the originator's direction at that moment. */
+export interface ZeekWeird {
+  time: number;
+  name: string;
+  addl: string;
+  /** `TCP` for weirds raised through the analyzer, empty for those raised on the connection. */
+  source: string;
+  /** Capture direction of the originator when it was raised (ids are logged as they were then). */
+  origDir: 0 | 1;
+}
+
+export class ZeekConn {
+  /** The originator and responder endpoints; swapped by a flip. */
+  orig = new ZeekEndpoint();
+  resp = new ZeekEndpoint();
+  /** By capture direction: byDir[0] sends A→B. */
+  private readonly byDir: [ZeekEndpoint, ZeekEndpoint] = [this.orig, this.resp];
+  history = '';
+  private histSeen = 0;
+  /** ConnSize counters, by role (swapped on a flip). */
+  origPkts = 0;
+  origIpBytes = 0;
+  respPkts = 0;
+  respIpBytes = 0;
+  missedBytes = 0;
+  startTime = 0;
+  lastTime = 0;
+  /** `TCPSessionAdapter::is_partial` and `first_packet_seen`. */
+  private isPartial = false;
+  private firstSeen = 0;
+  private didWeird = false;
+  /** First raise of each weird name (bounded); null until one. */
+  weirds: ZeekWeird[] | null = null;
+
+  reset(): void {
+    this.orig = this.byDir[0];
+    this.resp = this.byDir[1];
+    this.orig.reset(0);
+    this.resp.reset(1);
+    this.history = '';
+    this.histSeen = 0;
+    this.origPkts = 0;
+    this.origIpBytes = 0;
+    this.respPkts = 0;
+    this.respIpBytes = 0;
+    this.missedBytes = 0;
+    this.startTime = 0;
+    this.lastTime = 0;
+    this.isPartial = false;
+    this.firstSeen = 0;
+    this.didWeird = false;
+    this.weirds = null;
+  }
+
+  /** Capture direction of the originator (0 unless flipped). */
+  get origDir(): 0 | 1 {
+    return this.orig.dir;
+  }
+
+  /**
+   * The first packet of the connection, before {@link packet}: Zeek's `IPBasedAnalyzer::NewConn`,
+   * which flips the roles when the packet is not a pure SYN and comes from a likely server port.
+   */
+  begin(time: number, flags: number, sport: number, dport: number): void {
+    this.startTime = time;
+    this.lastTime = time;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const ack = (flags & TcpFlag.ACK) !== 0;
+    if (syn && !ack) return;
+    if (!LIKELY_SERVER_PORTS.has(sport)) return;
+    const flip = LIKELY_SERVER_PORTS.has(dport) ? !syn && sport < dport : true;
+    if (flip) this.flipRoles();
+  }
+
+  /**
+   * One segment from capture direction `dir` (`TCPSessionAdapter::Process`, then ConnSize).
+   * `seq`/`ack` are raw numbers in the tracker's int32 form; `captured` is how much of the payload
+   * the capture holds; `wscale` the window-scale option of a SYN (-1 when absent); `ipLen` the IP
+   * length Zeek's ConnSize counts.
+   */
+  packet(dir: 0 | 1, time: number, flags: number, seq: number, ack: number, len: number, captured: number, win: number, wscale: number, ipLen: number): void {
+    const ep = this.byDir[dir];
+    const peer = this.byDir[dir ^ 1]!;
+    const wasOrig = ep.isOrig;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const ackFlag = (flags & TcpFlag.ACK) !== 0;
+
+    this.setPartialStatus(syn, ackFlag, ep.isOrig);
+    // get_segment_len: SYN and FIN take an octet each; a RST's payload is not stream data.
+    const segLen = rst ? (syn ? 1 : 0) + (fin ? 1 : 0) : len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    const end = seqAdd(seq, segLen);
+    this.initEndpoint(ep, peer, syn, seq, end, time);
+
+    const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
+    const seqUnderflow = relSeq < 0;
+    if (seqUnderflow && !rst) this.weird(time, 'TCP_seq_underflow_or_misorder', 'TCP');
+
+    this.updateHistory(flags, ep, relSeq, len);
+    this.updateWindow(ep, peer, win, seq, ack, flags, time);
+
+    if (!this.orig.didClose || !this.resp.didClose) this.lastTime = time;
+
+    if (syn) {
+      if (rst) this.weird(time, 'TCP_christmas', 'TCP');
+      if (flags & TcpFlag.URG) this.weird(time, 'baroque_SYN', 'TCP');
+      if (len > 0) this.weird(time, 'SYN_with_data', 'TCP');
+      this.initWindow(ep, peer, ackFlag, wscale, seq, ack, time);
+    }
+    if (fin) {
+      ep.finCnt++;
+      if (ep.finCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(time, 'FIN_storm', 'TCP');
+      ep.finSeq = relSeq + segLen;
+    }
+    if (rst) {
+      ep.rstCnt++;
+      if (ep.rstCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(time, 'RST_storm', 'TCP');
+    }
+
+    let relAck = 0;
+    if (ackFlag) {
+      if (peer.state === 'INACTIVE') {
+        relAck = 1;
+        this.initPeer(peer, ep, syn || fin || rst, ack, time);
+      } else {
+        relAck = peer.ackRel + seqDiff(ack, peer.ackRaw);
+        if (relAck < 0) {
+          relAck = 0;
+          this.weird(time, 'TCP_ack_underflow_or_misorder', 'TCP');
+        } else if (!rst) {
+          // update_ack_seq: an ACK of 0 far ahead is more likely broken than a wrap.
+          const d = seqDiff(ack, peer.ackRaw);
+          if (!(ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) {
+            peer.ackRaw = ack;
+            peer.ackRel += d;
+          }
+        }
+      }
+    }
+
+    const deltaLast = this.updateLastSeq(ep, end, syn, fin, rst, len);
+    ep.lastTime = time;
+
+    const close = this.updateStateMachine(ep, peer, seq, ack, len, deltaLast, syn, fin, rst, ackFlag, time);
+
+    // After the state machine, so that a gap revealed by the ACK in a FIN or RST is judged by the new states.
+    if (ackFlag) this.ackReceived(peer, relAck);
+
+    if (len > 0 && !rst && !ep.skip && !seqUnderflow) {
+      if (captured < len) this.weird(time, 'truncated_tcp_payload', 'TCP');
+      else this.dataSent(ep, syn ? relSeq + 1 : relSeq, len, time);
+    }
+    this.firstSeen |= ep.isOrig ? 1 : 2;
+
+    if (close) this.connectionClosed(ep);
+    if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
+    if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
+
+    // ConnSize counts after the adapter, by the role the sender had when the packet came in.
+    if (wasOrig) {
+      this.origPkts++;
+      this.origIpBytes += ipLen;
+    } else {
+      this.respPkts++;
+      this.respIpBytes += ipLen;
+    }
+  }
+
+  /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
+  connState(): ZeekConnState {
+    return zeekConnState(this.orig.state, this.resp.state, this.orig.size(this.resp), this.resp.size(this.orig), this.history);
+  }
+
+  /** conn.log `duration`: last time before both sides closed, minus the first packet's time. */
+  get duration(): number {
+    return this.lastTime - this.startTime;
+  }
+
+  // --- TCPSessionAdapter --------------------------------------------------------------------
+
+  private setPartialStatus(syn: boolean, ack: boolean, isOrig: boolean): void {
+    if (isOrig) {
+      if (!(this.firstSeen & 1)) this.isPartial = !syn || ack;
+    } else if (!(this.firstSeen & 2) && !this.isPartial) {
+      this.isPartial = !syn;
+    }
+  }
+
+  /** init_endpoint: set up (or rebase) the sequence space from this endpoint's packet. */
+  private initEndpoint(ep: ZeekEndpoint, peer: ZeekEndpoint, syn: boolean, seq: number, end: number, time: number): void {
+    switch (ep.state) {
+      case 'INACTIVE':
+        // A partial connection is numbered as though a SYN had been seen; its first packet is not a repeat.
+        if (syn) ep.init(seq, seq, end);
+        else ep.init(seqAdd(seq, -1), seqAdd(seq, -1), seq);
+        return;
+      case 'SYN_SENT':
+      case 'SYN_ACK_SENT':
+        if (syn && seq !== ep.startSeq) {
+          this.weird(time, 'SYN_seq_jump', '');
+          ep.init(seq, seq, end);
+        }
+        return;
+      case 'ESTABLISHED':
+      case 'PARTIAL':
+        if (syn) {
+          if (ep.size(peer) > 0) this.weird(time, 'SYN_inside_connection', '');
+          if (seq !== ep.startSeq) this.weird(time, 'SYN_seq_jump', '');
+          ep.init(seq, seq, end);
+        }
+        return;
+      case 'RESET':
+        // Numbers set up by a RST (perhaps injected) give way to a real SYN.
+        if (syn && ep.prevState === 'INACTIVE') ep.init(seq, seq, end);
+        return;
+      case 'CLOSED':
+        return;
+    }
+  }
+
+  /** init_peer: number the silent peer's space from this ACK, as though its SYN had been seen. */
+  private initPeer(peer: ZeekEndpoint, ep: ZeekEndpoint, control: boolean, ack: number, time: number): void {
+    if (!control && (ep.state === 'SYN_SENT' || ep.state === 'SYN_ACK_SENT' || ep.state === 'ESTABLISHED')) {
+      // We sent a SYN and never heard the other side, yet we are acking its data.
+      if (!this.didWeird) this.weird(time, 'possible_split_routing', '');
+    }
+    const a = seqAdd(ack, -1);
+    peer.init(a, a, a);
+  }
+
+  /** init_window: window scaling is in use only if the SYN offered it (and the SYN-ACK did too, once seen). */
+  private initWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, ack: boolean, scale: number, seq: number, ackSeq: number, time: number): void {
+    if (scale < 0) {
+      ep.windowScale = 0;
+      if (ack) peer.windowScale = 0;
+      return;
+    }
+    if (scale > 14) {
+      if (!this.didWeird) this.weird(time, 'TCP_scale_range', 'TCP', String(scale));
+      scale = 14;
+    }
+    ep.windowScale = scale;
+    ep.windowSeq = seq;
+    ep.windowAckSeq = ackSeq;
+    peer.windowSeq = ackSeq;
+    peer.windowAckSeq = seq;
+  }
+
+  /** update_last_seq; returns how far the segment's end moved this endpoint's highest sequence. */
+  private updateLastSeq(ep: ZeekEndpoint, end: number, syn: boolean, fin: boolean, rst: boolean, len: number): number {
+    const delta = seqDiff(end, ep.lastRaw);
+    if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
+      // An outlandish SYN or RST sequence number is not trusted.
+    } else if (fin && ep.lastRel === 1) {
+      // Only the SYN and now a FIN: take the FIN's word even backwards (connections over 2 GB).
+      ep.lastRaw = end;
+      ep.lastRel += delta;
+    } else if (ep.state === 'RESET') {
+      // Nothing after a RST is trusted.
+    } else if (delta > 0) {
+      ep.lastRaw = end;
+      ep.lastRel += delta;
+    } else if (len > 0) {
+      // Payload that does not advance the highest sequence: a retransmission (or reordering).
+      this.scaled(ep, 'T', 0);
+    }
+    return delta;
+  }
+
+  /** update_history: the flag letters S H F R I Q D A (once-only, or again when the sequence moved). */
+  private updateHistory(flags: number, ep: ZeekEndpoint, relSeq: number, len: number): void {
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) this.checkHistory(ep, HIST_FIN_RST_PKT, 'I');
+      else this.checkHistory(ep, HIST_MULTI_FLAG_PKT, 'Q');
+    } else if (bits === 1) {
+      if (syn) {
+        const code = flags & TcpFlag.ACK ? 'H' : 'S';
+        if (this.checkHistory(ep, HIST_SYN_PKT, code) && relSeq !== ep.histLastSyn) this.addHistory(ep, code);
+        ep.histLastSyn = relSeq;
+      }
+      if (fin) {
+        // A FIN's sequence number counts at the end of its data.
+        if (this.checkHistory(ep, HIST_FIN_PKT, 'F') && relSeq + len !== ep.histLastFin) this.addHistory(ep, 'F');
+        ep.histLastFin = relSeq + len;
+      }
+      if (rst) {
+        if (this.checkHistory(ep, HIST_RST_PKT, 'R') && relSeq !== ep.histLastRst) this.addHistory(ep, 'R');
+        ep.histLastRst = relSeq;
+      }
+    } else if (len > 0) {
+      this.checkHistory(ep, HIST_DATA_PKT, 'D');
+    } else if (flags & TcpFlag.ACK) {
+      this.checkHistory(ep, HIST_ACK_PKT, 'A');
+    }
+  }
+
+  /**
+   * TCP_Endpoint::CheckHistory + Session::CheckHistory: record a once-only letter; true when it was
+   * already recorded. A connection whose only letter is an unflipped `H` (first seen at the SYN-ACK)
+   * is flipped when the first A or D arrives, and its history becomes `^h`.
+   */
+  private checkHistory(ep: ZeekEndpoint, mask: number, code: string): boolean {
+    if ((code === 'A' || code === 'D') && this.history === 'H') {
+      this.flipRoles();
+      this.history = '^h';
+    }
+    if (!ep.isOrig) mask <<= 16;
+    if ((this.histSeen & mask) !== 0) return true;
+    this.histSeen |= mask;
+    this.history += ep.isOrig ? code : code.toLowerCase();
+    return false;
+  }
+
+  private addHistory(ep: ZeekEndpoint, code: string): void {
+    this.history += ep.isOrig ? code : code.toLowerCase();
+  }
+
+  /**
+   * Session::ScaledHistoryEntry: the letter at the 1st, 10th, 100th ... occurrence. `kind` 0 is
+   * retransmission (T), 1 zero window (W), 2 content gap (G).
+   */
+  private scaled(ep: ZeekEndpoint, code: 'T' | 'W' | 'G', kind: 0 | 1 | 2): void {
+    let hit: boolean;
+    if (kind === 0) {
+      hit = ++ep.rxmtCnt === ep.rxmtThresh;
+      if (hit) ep.rxmtThresh *= 10;
+    } else if (kind === 1) {
+      hit = ++ep.win0Cnt === ep.win0Thresh;
+      if (hit) ep.win0Thresh *= 10;
+    } else {
+      hit = ++ep.gapCnt === ep.gapThresh;
+      if (hit) ep.gapThresh *= 10;
+    }
+    if (hit) this.addHistory(ep, code);
+  }
+
+  /** update_window: zero windows (W) and window recisions. */
+  private updateWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, rawWin: number, seq: number, ack: number, flags: number, time: number): void {
+    const scale = ep.windowScale;
+    const window = rawWin * (1 << scale);
+    const rst = (flags & TcpFlag.RST) !== 0;
+    // A zero window is news unless it comes with or after a RST, or after the peer's FIN.
+    if (window === 0 && !rst && peer.state !== 'CLOSED' && ep.state !== 'RESET') this.scaled(ep, 'W', 1);
+    if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST) || ep.state === 'CLOSED' || ep.state === 'RESET') return;
+    if (seqDiff(seq, ep.windowSeq) >= 0 && seqDiff(ack, ep.windowAckSeq) >= 0) {
+      const advance = seqDiff(seqAdd(ack, window), seqAdd(ep.windowAckSeq, ep.window));
+      // Some slop for the granularity of scaling.
+      if (advance < 0 && -advance >= 1 << scale) this.weird(time, 'window_recision', '');
+      ep.window = window;
+      ep.windowAckSeq = ack;
+      ep.windowSeq = seq;
+    }
+  }
+
+  /** UpdateStateMachine: dispatch on the sender's state. Returns whether to report the sender closed. */
+  private updateStateMachine(ep: ZeekEndpoint, peer: ZeekEndpoint, seq: number, ack: number, len: number, deltaLast: number, syn: boolean, fin: boolean, rst: boolean, ackFlag: boolean, time: number): boolean {
+    let close = false;
+    switch (ep.state) {
+      case 'INACTIVE': {
+        const isOrig = ep.isOrig;
+        if (syn) {
+          if (isOrig) {
+            if (ackFlag) {
+              this.weird(time, 'connection_originator_SYN_ack', 'TCP');
+              ep.setState('SYN_ACK_SENT');
+            } else ep.setState('SYN_SENT');
+          } else {
+            if (ackFlag) {
+              if (peer.state !== 'INACTIVE' && peer.state !== 'PARTIAL' && !seqBetween(ack, peer.startSeq, peer.lastRaw)) this.weird(time, 'bad_SYN_ack', 'TCP');
+            } else if (peer.state === 'SYN_ACK_SENT' && seq === ep.startSeq) {
+              // SYN and SYN-ACK seen in reverse order: flip and establish.
+              this.isPartial = false;
+              this.flipRoles();
+              peer.setState('ESTABLISHED');
+              this.firstSeen |= 1;
+            } else this.weird(time, 'simultaneous_open', 'TCP');
+            if (peer.state === 'SYN_SENT') peer.setState('ESTABLISHED');
+            else if (peer.state === 'INACTIVE') this.weird(time, 'unsolicited_SYN_response', 'TCP');
+            ep.setState('ESTABLISHED');
+          }
+        }
+        if (fin) {
+          ep.setState('CLOSED');
+          close = true;
+          if (peer.state !== 'PARTIAL' && !syn) this.weird(time, 'spontaneous_FIN', 'TCP');
+        }
+        if (rst) {
+          ep.setState('RESET');
+          const reject = isOrig ? peer.state === 'ESTABLISHED' : peer.state === 'SYN_SENT' || peer.state === 'SYN_ACK_SENT';
+          close = true;
+          if (!reject && peer.state === 'INACTIVE') this.weird(time, 'spontaneous_RST', 'TCP');
+        }
+        if (ep.state === 'INACTIVE') {
+          if (!isOrig && len === 0 && this.orig.state === 'SYN_SENT') {
+            // Some TCPs ack a SYN before answering it: not a partial connection.
+          } else if (ackFlag && peer.state === 'ESTABLISHED') {
+            // The SYN-ACK was seen but the SYN missed: established, not partial.
+            ep.setState('ESTABLISHED');
+            this.isPartial = false;
+            this.firstSeen |= isOrig ? 1 : 2;
+          } else ep.setState('PARTIAL');
+        }
+        return close;
+      }
+      case 'SYN_SENT':
+      case 'SYN_ACK_SENT':
+        if (syn) {
+          if (ep.isOrig) {
+            if (ackFlag && !fin && !rst && ep.state !== 'SYN_ACK_SENT') this.weird(time, 'repeated_SYN_with_ack', 'TCP');
+          } else if (!ackFlag && ep.state !== 'SYN_SENT') this.weird(time, 'repeated_SYN_reply_wo_ack', 'TCP');
+        }
+        if (fin) {
+          if (peer.state === 'INACTIVE' || peer.state === 'SYN_SENT') this.weird(time, 'inappropriate_FIN', 'TCP');
+          ep.setState('CLOSED');
+          close = true;
+        }
+        if (rst) {
+          ep.setState('RESET');
+          close = true;
+        } else if (len > 0) this.weird(time, 'data_before_established', 'TCP');
+        return close;
+      case 'ESTABLISHED':
+      case 'PARTIAL':
+        if (syn && ep.state === 'PARTIAL' && peer.state === 'INACTIVE' && !ackFlag) {
+          this.weird(time, 'SYN_after_partial', 'TCP');
+          ep.setState('SYN_SENT');
+        }
+        if (fin && !rst) {
+          ep.setState('CLOSED');
+          // The peer sent FIN then RST: that was a normal close after all.
+          if (peer.state === 'RESET' && peer.prevState === 'CLOSED') peer.setState('CLOSED');
+          close = true;
+        }
+        if (rst) {
+          ep.setState('RESET');
+          close = true;
+        }
+        return close;
+      case 'CLOSED':
+        if (syn) this.weird(time, 'SYN_after_close', 'TCP');
+        if (fin && deltaLast > 0) this.weird(time, 'FIN_advanced_last_seq', 'TCP');
+        // After a FIN exchange a RST changes nothing: the connection already closed normally.
+        if (rst && peer.state !== 'CLOSED') {
+          ep.setState('RESET');
+          if (!ep.didClose) close = true;
+        }
+        return close;
+      case 'RESET':
+        if (syn) this.weird(time, 'SYN_after_reset', 'TCP');
+        if (fin) this.weird(time, 'FIN_after_reset', 'TCP');
+        if (len > 0 && !rst) this.weird(time, 'data_after_reset', 'TCP');
+        return false;
+    }
+  }
+
+  /** ConnectionClosed: put off while the closing side still has undelivered data. */
+  private connectionClosed(ep: ZeekEndpoint): void {
+    if (ep.dataPending()) {
+      ep.closeDeferred = true;
+      return;
+    }
+    ep.closeDeferred = false;
+    ep.didClose = true;
+  }
+
+  /** TCPSessionAdapter::FlipRoles + Connection::FlipRoles (+ ConnSize's). */
+  private flipRoles(): void {
+    const o = this.orig;
+    this.orig = this.resp;
+    this.resp = o;
+    this.orig.isOrig = true;
+    this.resp.isOrig = false;
+    let t = this.origPkts;
+    this.origPkts = this.respPkts;
+    this.respPkts = t;
+    t = this.origIpBytes;
+    this.origIpBytes = this.respIpBytes;
+    this.respIpBytes = t;
+    this.firstSeen = (this.firstSeen & 1 ? 2 : 0) | (this.firstSeen & 2 ? 1 : 0);
+    this.isPartial = false;
+    this.history += '^';
+  }
+
+  // --- TCP_Reassembler of each endpoint's data -----------------------------------------------
+
+  /** TCP_Reassembler::DataSent: payload at relative `s`. */
+  private dataSent(ep: ZeekEndpoint, s: number, len: number, time: number): void {
+    const upper = s + len;
+    const ack = ep.ackRel;
+    if (s < ack) {
+      if (upper <= ack) return;
+      s = ack;
+    }
+    // Reassembler::NewBlock
+    if (upper <= ep.trimSeq) return;
+    if (s < ep.trimSeq) s = ep.trimSeq;
+    if (s <= ep.reassemLast) {
+      if (upper > ep.reassemLast) {
+        ep.reassemLast = upper;
+        this.deliverBlocks(ep);
+      }
+    } else {
+      insertBlock(ep, s, upper);
+    }
+    const above = ep.blocks === null ? 0 : blockBytes(ep.blocks);
+    if (ep.noDataAcked() && above > MAX_ABOVE_HOLE_WITHOUT_ACKS) {
+      this.weird(time, 'above_hole_data_without_any_acks', 'TCP');
+      ep.blocks = null;
+      ep.skip = true;
+    } else if (ep.reassemLast - ep.trimSeq + above > EXCESSIVE_DATA_WITHOUT_ACKS) {
+      this.weird(time, 'excessive_data_without_further_acks', 'TCP');
+      ep.blocks = null;
+      ep.skip = true;
+    }
+  }
+
+  /** Move the delivery point over blocks that now touch it. */
+  private deliverBlocks(ep: ZeekEndpoint): void {
+    const b = ep.blocks;
+    if (b === null) return;
+    let i = 0;
+    while (i < b.length && b[i]! <= ep.reassemLast) {
+      if (b[i + 1]! > ep.reassemLast) ep.reassemLast = b[i + 1]!;
+      i += 2;
+    }
+    if (i > 0) b.splice(0, i);
+    if (b.length === 0) ep.blocks = null;
+  }
+
+  /** TCP_Reassembler::AckReceived on `ep`'s data: an ACK past undelivered bytes declares them a gap. */
+  private ackReceived(ep: ZeekEndpoint, s: number): void {
+    // The ACK of a FIN acknowledges no data.
+    if (ep.finCnt > 0 && s >= ep.finSeq) s = ep.finSeq - 1;
+    if (s <= ep.trimSeq) return;
+    if (s > ep.reassemLast) this.undelivered(ep, s);
+    ep.trimSeq = s;
+    const b = ep.blocks;
+    if (b !== null) {
+      let i = 0;
+      while (i < b.length && b[i + 1]! <= s) i += 2;
+      if (i > 0) b.splice(0, i);
+      if (b.length > 0 && b[0]! < s) b[0] = s;
+      if (b.length === 0) ep.blocks = null;
+    }
+  }
+
+  /** TCP_Reassembler::Undelivered: every hole below `upTo` becomes a content gap. */
+  private undelivered(ep: ZeekEndpoint, upTo: number): void {
+    // A partial connection's made-up ISN: a missing first octet or two is not a gap.
+    if (upTo <= 2 && this.isPartial) return;
+    if (!ep.skip) {
+      const b = ep.blocks;
+      while (b !== null && b.length > 0 && b[0]! < upTo) {
+        this.gap(ep, b[0]! - ep.reassemLast);
+        ep.reassemLast = b[0]!;
+        this.deliverBlocks(ep);
+        if (ep.blocks === null) break;
+      }
+      if (upTo > ep.reassemLast) this.gap(ep, upTo - ep.reassemLast);
+    }
+    if (upTo > ep.reassemLast) ep.reassemLast = upTo;
+  }
+
+  /** TCP_Reassembler::Gap: counted (G/g, missed_bytes) only while both sides are established or closing cleanly. */
+  private gap(ep: ZeekEndpoint, len: number): void {
+    if (len <= 0) return;
+    if (!isClean(ep) || !isClean(ep === this.orig ? this.resp : this.orig)) return;
+    this.scaled(ep, 'G', 2);
+    this.missedBytes += len;
+  }
+
+  private weird(time: number, name: string, source: string, addl = ''): void {
+    this.didWeird = true;
+    const list = (this.weirds ??= []);
+    if (list.length >= MAX_WEIRDS) return;
+    for (const w of list) if (w.name === name) return;
+    list.push({ time, name, addl, source, origDir: this.orig.dir });
+  }
+}
+
+const isClean = (e: ZeekEndpoint): boolean => e.state === 'ESTABLISHED' || (e.state === 'CLOSED' && e.prevState === 'ESTABLISHED');
+
+/** seq_between: `a` within [lo, hi] in sequence space. */
+const seqBetween = (a: number, lo: number, hi: number): boolean => seqDiff(a, lo) >= 0 && seqDiff(hi, a) >= 0;
+
+function insertBlock(ep: ZeekEndpoint, lo: number, hi: number): void {
+  const b = (ep.blocks ??= []);
+  let i = 0;
+  while (i < b.length && b[i + 1]! < lo) i += 2;
+  // Merge with every block it touches.
+  let j = i;
+  while (j < b.length && b[j]! <= hi) {
+    lo = Math.min(lo, b[j]!);
+    hi = Math.max(hi, b[j + 1]!);
+    j += 2;
+  }
+  b.splice(i, j - i, lo, hi);
+}
+
+function blockBytes(b: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i < b.length; i += 2) n += b[i + 1]! - b[i]!;
+  return n;
+}
+
+/** Zeek's `conn_state()` (base/protocols/conn/main.zeek), evaluated in its order. */
+export function zeekConnState(orig: ZeekState, resp: ZeekState, origBytes: number, respBytes: number, history: string): ZeekConnState {
+  const oInactive = orig === 'INACTIVE' || orig === 'PARTIAL';
+  const rInactive = resp === 'INACTIVE' || resp === 'PARTIAL';
+  if (resp === 'RESET') {
+    if (orig === 'SYN_SENT' || orig === 'SYN_ACK_SENT' || (orig === 'RESET' && origBytes === 0 && respBytes === 0)) return 'REJ';
+    return oInactive ? 'RSTRH' : 'RSTR';
+  }
+  if (orig === 'RESET') {
+    // Zeek's `pattern == string` is a whole-string match.
+    if (rInactive) return /^\^?S[^HAFGIQ]*R.*$/.test(history) ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (resp === 'CLOSED' && orig === 'CLOSED') return 'SF';
+  if (orig === 'CLOSED') return rInactive ? 'SH' : 'S2';
+  if (resp === 'CLOSED') return oInactive ? 'SHR' : 'S3';
+  if (orig === 'SYN_SENT' && resp === 'INACTIVE') return 'S0';
+  if (orig === 'ESTABLISHED' && resp === 'ESTABLISHED') return 'S1';
+  return 'OTH';
+}
