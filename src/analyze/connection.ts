@@ -6,6 +6,7 @@
 import { TcpPacket } from '../capture/tcp-packet.js';
 import { EndpointState, type ZeekState } from './endpoint-state.js';
 import type { AckUnsentFinding, Finding, FindingKind } from './findings.js';
+import { FlowStats } from './stats.js';
 
 /**
  * Initial value of fields that hold capture times. -0 equals 0 in every comparison and sum (tshark
@@ -72,6 +73,8 @@ export class Flow {
   badAck: AckUnsentFinding | null = null;
   zeek: ZeekState = 'INACTIVE';
   readonly ep = new EndpointState();
+  /** tcptrace's numbers for what this side sends (stats.ts). */
+  readonly st = new FlowStats();
 
   /** Back to the state of a direction nothing was seen of (the initial values above). */
   reset(): void {
@@ -110,6 +113,7 @@ export class Flow {
     this.badAck = null;
     this.zeek = 'INACTIVE';
     this.ep.reset();
+    this.st.reset();
   }
 }
 

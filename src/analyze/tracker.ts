@@ -20,6 +20,7 @@ import { onSegmentArrives, onSegmentSent, zeekOnSend, type SegmentFacts, type St
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
 import type { Finding, FindingKind, Side } from './findings.js';
 import { Segment } from './segment.js';
+import { onSegment } from './stats.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqRel } from './seq.js';
 import { TsharkVerdict, tsharkAnalyze } from './tshark-rules.js';
 
@@ -170,7 +171,11 @@ export class Tracker {
       F.isFirstAck = true;
       if (!ackFlag) conn.tsMruSyn = time;
       parseTcpOptions(bytes, p.optOffset, p.optCaptured, this.opts);
-      if (this.opts.wscale >= 0) F.winScale = Math.min(this.opts.wscale, 14);
+      if (this.opts.wscale >= 0) {
+        F.winScale = Math.min(this.opts.wscale, 14);
+        F.st.wsOffered = true;
+        F.st.wsShift = this.opts.wscale;
+      }
       if (ackFlag && (F.winScale === -1 || R.winScale === -1)) {
         F.winScale = -2;
         R.winScale = -2;
@@ -180,6 +185,9 @@ export class Tracker {
       F.isFirstAck = false;
       if (!(conn.irtt >= 0) && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
     }
+
+    // tcptrace's numbers (stats.ts).
+    onSegment(F.st, R.st, s, R.packets);
 
     const side: Side = dir === conn.client ? 'client' : 'server';
     res.conn = conn;
