@@ -119,7 +119,7 @@ function halfClose(c: Connection): HalfClose | null {
   const peer = first === cl ? sv : cl;
   return {
     by: first === cl ? 'client' : 'server',
-    at: first.finTime,
+    at: Math.round(first.finTime * 1e9) / 1e9,
     seconds: peer.finSent ? Math.round((peer.finTime - first.finTime) * 1e9) / 1e9 : null,
     bytes: peer.dataEndAtPeerFinSet ? Math.max(0, seqDiff(peer.dataEnd, peer.dataEndAtPeerFin)) : 0,
   };
