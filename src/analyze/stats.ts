@@ -12,8 +12,9 @@
  * not yet acknowledged are kept in a bounded list (the segments in flight), and everything
  * acknowledged is folded into one "acked piece", which is what tcptrace's collapse_quad makes of
  * contiguous acknowledged segments anyway. Differences that follow (see README "tcptrace's
- * numbers"): more than {@link MAX_SEGMENTS} segments in flight drops the oldest from the list
- * (its RTT sample is lost); data below the first byte seen is not recorded; tcptrace's
+ * numbers"): beyond {@link MAX_SEGMENTS} segments in flight the oldest leaves the list for an
+ * "untracked" range (resending it still counts as a retransmission, its ACK gives no RTT sample,
+ * holes in it count as sent); data below the first byte seen is not recorded; tcptrace's
  * sequence-space quadrants (which free a quarter of the space at a time) are not modelled.
  */
 import { TcpFlag } from '../capture/tcp-packet.js';
@@ -21,9 +22,17 @@ import { seqDiff, seqGt } from './seq.js';
 import type { Segment } from './segment.js';
 
 /** Segments in flight remembered per direction (tcptrace keeps all of them). */
-export const MAX_SEGMENTS = 1024;
+export const MAX_SEGMENTS = 256;
 const STRIDE = 4; // start, end, time, retransmissions
-const INITIAL_SEGMENTS = 8;
+const INITIAL_SEGMENTS = 2;
+/**
+ * Initial value of fields that hold doubles (positions, times, sums): -0 is 0 in every sum and
+ * comparison but makes V8 give the field a double representation from the first object on (see
+ * TIME_ZERO in connection.ts). Doubles also never cross a call here: a double argument or return
+ * value of a call that is not inlined is a heap allocation, so times are read from {@link
+ * FlowStats.now} and positions computed where they are used.
+ */
+const D0 = -0;
 
 export class FlowStats {
   /** SYN and FIN packets sent (tcptrace's "SYN/FIN pkts sent"). */
@@ -45,7 +54,7 @@ export class FlowStats {
   /** Windows this side advertised (scaled when both SYNs offered scaling): max, non-zero min, sum. */
   winMax = 0;
   winMin = 0;
-  winTot = 0;
+  winTot = D0;
   /** Divisor of the average: every packet, or those since scaling took effect. */
   winPkts = 0;
   winScaled = false;
@@ -63,12 +72,12 @@ export class FlowStats {
   synSeq = 0;
   // RTT of this side's segments, in seconds.
   rttCount = 0;
-  rttMin = 0;
-  rttMax = 0;
-  rttSum = 0;
-  rttSum2 = 0;
+  rttMin = D0;
+  rttMax = D0;
+  rttSum = D0;
+  rttSum2 = D0;
   /** The last sample (0 after an ambiguous or invalid one), as tcptrace's rtt_last. */
-  rttLast = 0;
+  rttLast = D0;
   /** RTT of the handshake (the SYN acknowledged); NaN when not seen. */
   rtt3whs = NaN;
   /** Segments whose exact ACK came after a retransmission of them (Karn: no sample). */
@@ -82,18 +91,24 @@ export class FlowStats {
   // Sequence positions: unwrapped doubles, position = refPos + seqDiff(seq, refSeq).
   refSet = false;
   refSeq = 0;
-  refPos = 0;
+  refPos = D0;
   /** Everything acknowledged so far, folded into one piece [aStart, aEnd), sent last at aTime. */
   acked = false;
-  aStart = 0;
-  aEnd = 0;
-  aTime = 0;
+  aStart = D0;
+  aEnd = D0;
+  aTime = D0;
   /** ACKs covering the acked piece since it last grew (3 duplicates make it 4). */
   aCount = 0;
-  /** Unacknowledged segments, sorted by start, `n` of them from `head`: [start, end, time, retransmissions]. */
+  /** Segments dropped from a full list, not yet acknowledged: [uStart, uEnd), no times kept. */
+  untracked = false;
+  uStart = D0;
+  uEnd = D0;
+  /** Unacknowledged segments, sorted by start: a ring of `n` from `head`, [start, end, time, retransmissions] each. */
   seg: Float64Array | null = null;
   head = 0;
   n = 0;
+  /** Capture time of the packet being processed (set by {@link onSegment}). */
+  now = D0;
   /** Whether the segment {@link record} last saw was out of order (tcptrace's definition). */
   lastOutOfOrder = false;
 
@@ -112,7 +127,7 @@ export class FlowStats {
     this.zeroWinAdv = 0;
     this.winMax = 0;
     this.winMin = 0;
-    this.winTot = 0;
+    this.winTot = D0;
     this.winPkts = 0;
     this.winScaled = false;
     this.winLast = 0;
@@ -123,11 +138,11 @@ export class FlowStats {
     this.owin = false;
     this.synSeq = 0;
     this.rttCount = 0;
-    this.rttMin = 0;
-    this.rttMax = 0;
-    this.rttSum = 0;
-    this.rttSum2 = 0;
-    this.rttLast = 0;
+    this.rttMin = D0;
+    this.rttMax = D0;
+    this.rttSum = D0;
+    this.rttSum2 = D0;
+    this.rttLast = D0;
     this.rtt3whs = NaN;
     this.ambiguousAcks = 0;
     this.noSampleAcks = 0;
@@ -136,20 +151,19 @@ export class FlowStats {
     this.tripleDupAcks = 0;
     this.refSet = false;
     this.refSeq = 0;
-    this.refPos = 0;
+    this.refPos = D0;
     this.acked = false;
-    this.aStart = 0;
-    this.aEnd = 0;
-    this.aTime = 0;
+    this.aStart = D0;
+    this.aEnd = D0;
+    this.aTime = D0;
     this.aCount = 0;
+    this.untracked = false;
+    this.uStart = D0;
+    this.uEnd = D0;
     this.head = 0;
     this.n = 0;
     this.lastOutOfOrder = false;
-  }
-
-  /** The unwrapped position of sequence number `seq` (tracker int32 form) in this side's space. */
-  pos(seq: number): number {
-    return this.refPos + seqDiff(seq, this.refSeq);
+    this.now = D0;
   }
 
   /** Move the reference forward to `seq` (so that distances stay far below 2^31). */
@@ -164,19 +178,36 @@ export class FlowStats {
     }
   }
 
+  /** Offset in {@link seg} of the i-th unacknowledged segment (0 = oldest). */
+  private at(i: number): number {
+    return ((this.head + i) & (this.seg!.length / STRIDE - 1)) * STRIDE;
+  }
+
   /**
    * Record segment [seq, seq+len) (len counts SYN and FIN) sent at `time`, as tcptrace's rexmit():
    * returns the octets that overlap what was sent before; sets {@link lastOutOfOrder}.
    */
-  record(seq: number, len: number, time: number): number {
+  record(seq: number, len: number): number {
     this.advanceRef(seq);
-    const start = this.pos(seq);
+    const time = this.now;
+    const start = this.refPos + seqDiff(seq, this.refSeq);
     const end = start + len;
     this.lastOutOfOrder = false;
+    // The usual case: beyond everything sent so far.
+    const top = this.n > 0 ? this.seg![this.at(this.n - 1) + 1]! : this.untracked ? this.uEnd : this.acked ? this.aEnd : -Infinity;
+    if (start >= top) {
+      this.room();
+      const o = this.at(this.n++);
+      const a = this.seg!;
+      a[o] = start;
+      a[o + 1] = end;
+      a[o + 2] = time;
+      a[o + 3] = 0;
+      return 0;
+    }
     let cur = start;
     let rex = 0;
     let split = false;
-    // The acked piece first.
     if (this.acked && cur < this.aEnd && end > this.aStart) {
       if (cur < this.aStart) {
         // Below everything acknowledged: not recorded (tcptrace would add a piece).
@@ -190,63 +221,100 @@ export class FlowStats {
       split = true;
       cur = this.aEnd;
     }
-    let a = this.seg;
+    if (this.untracked && cur < this.uEnd && end > this.uStart) {
+      // Sent, but dropped from the list: counts as resent, with no RTT bookkeeping.
+      if (cur < this.uStart) cur = this.uStart;
+      const ovEnd = end < this.uEnd ? end : this.uEnd;
+      rex += ovEnd - cur;
+      if (end <= this.uEnd) return rex;
+      split = true;
+      cur = this.uEnd;
+    }
     for (let i = 0; i < this.n && cur < end; i++) {
-      const o = (this.head + i) * STRIDE;
-      const ps = a![o]!;
-      const pe = a![o + 1]!;
+      let o = this.at(i);
+      const a = this.seg!;
+      const ps = a[o]!;
+      const pe = a[o + 1]!;
       if (pe <= cur) continue;
       if (cur < ps) {
         // Starts before this recorded segment: the part before it is new.
         if (end < pe) this.lastOutOfOrder = true;
         const newEnd = end < ps ? end : ps;
+        const before = this.n;
         this.insert(i, cur, newEnd, time);
-        a = this.seg;
         cur = newEnd;
         if (cur >= end) return rex;
-        i++; // the segment we were looking at moved one up
+        // The segment we were looking at moved up one (or stayed, if the oldest was dropped).
+        if (this.n > before) i++;
+        o = this.at(i);
       }
-      const q = (this.head + i) * STRIDE;
-      a![q + 3]!++;
-      if (!split) a![q + 2] = time; // the time of the latest transmission (tcptrace's rtt_retrans)
+      const b = this.seg!;
+      b[o + 3]!++;
+      if (!split) b[o + 2] = time; // the time of the latest transmission (tcptrace's rtt_retrans)
       const ovEnd = end < pe ? end : pe;
       rex += ovEnd - cur;
       if (end <= pe) return rex;
       split = true;
       cur = pe;
     }
-    if (cur < end) this.insert(this.n, cur, end, time);
+    if (cur < end) {
+      this.room();
+      const o = this.at(this.n++);
+      const a = this.seg!;
+      a[o] = cur;
+      a[o + 1] = end;
+      a[o + 2] = time;
+      a[o + 3] = 0;
+    }
     return rex;
   }
 
-  /** Insert segment [s, e) at list index i (0 = head), growing the array up to the bound. */
-  private insert(i: number, s: number, e: number, time: number): void {
+  /** Make room for one more segment: grow up to the bound, then forget the oldest. */
+  private room(): void {
     let a = this.seg;
-    if (a === null) a = this.seg = new Float64Array(INITIAL_SEGMENTS * STRIDE);
-    const cap = a.length / STRIDE;
-    if (this.head + this.n >= cap) {
-      if (this.head > 0) {
-        a.copyWithin(0, this.head * STRIDE, (this.head + this.n) * STRIDE);
-        this.head = 0;
-      } else if (cap < MAX_SEGMENTS) {
-        const b = new Float64Array(cap * 2 * STRIDE);
-        b.set(a);
-        a = this.seg = b;
-      } else {
-        // Full: forget the oldest segment in flight (its ACK will give no sample).
-        this.head++;
-        this.n--;
-        if (i > 0) i--;
-        a.copyWithin(0, this.head * STRIDE, (this.head + this.n) * STRIDE);
-        this.head = 0;
-      }
+    if (a === null) {
+      this.seg = new Float64Array(INITIAL_SEGMENTS * STRIDE);
+      return;
     }
-    const at = (this.head + i) * STRIDE;
-    if (i < this.n) a.copyWithin(at + STRIDE, at, (this.head + this.n) * STRIDE);
-    a[at] = s;
-    a[at + 1] = e;
-    a[at + 2] = time;
-    a[at + 3] = 0;
+    const cap = a.length / STRIDE;
+    if (this.n < cap) return;
+    if (cap < MAX_SEGMENTS) {
+      const b = new Float64Array(cap * 2 * STRIDE);
+      for (let i = 0; i < this.n; i++) b.set(a.subarray(this.at(i), this.at(i) + STRIDE), i * STRIDE);
+      this.seg = b;
+      this.head = 0;
+      return;
+    }
+    // Full: the oldest segment in flight joins the untracked range (its ACK will give no sample).
+    const o = this.at(0);
+    if (!this.untracked) {
+      this.untracked = true;
+      this.uStart = a[o]!;
+    }
+    this.uEnd = a[o + 1]!;
+    this.head = (this.head + 1) & (cap - 1);
+    this.n--;
+  }
+
+  /** Insert segment [s, e) before the i-th (a hole being filled: rare). */
+  private insert(i: number, s: number, e: number, time: number): void {
+    const before = this.n;
+    this.room();
+    if (this.n < before) {
+      if (i === 0) {
+        // The new one would be the oldest: it goes to the untracked range instead.
+        if (s < this.uStart) this.uStart = s;
+        return;
+      }
+      i--;
+    }
+    const a = this.seg!;
+    for (let k = this.n; k > i; k--) a.copyWithin(this.at(k), this.at(k - 1), this.at(k - 1) + STRIDE);
+    const o = this.at(i);
+    a[o] = s;
+    a[o + 1] = e;
+    a[o + 2] = time;
+    a[o + 3] = 0;
     this.n++;
   }
 
@@ -255,9 +323,10 @@ export class FlowStats {
    * whether the ACK qualifies as a duplicate (same value as the peer's previous ACK, no payload,
    * same window, this side has had data outstanding); `payload` is the ACK packet's own.
    */
-  ackIn(ack: number, time: number, dup: boolean, payload: number): void {
+  ackIn(ack: number, dup: boolean, payload: number): void {
     if (!this.refSet) return;
-    const ap = this.pos(ack);
+    const time = this.now;
+    const ap = this.refPos + seqDiff(ack, this.refSeq);
     let lastXmit = -Infinity;
     if (this.acked && ap > this.aStart) {
       lastXmit = this.aTime;
@@ -272,19 +341,33 @@ export class FlowStats {
         this.aCount++;
       }
     }
-    const a = this.seg;
+    if (this.untracked && ap > this.uStart) {
+      // Segments forgotten from the list: acknowledged without a sample.
+      this.cumAcked++;
+      const e = ap < this.uEnd ? ap : this.uEnd;
+      if (!this.acked) {
+        this.acked = true;
+        this.aStart = this.uStart;
+        this.aTime = D0;
+      }
+      if (e > this.aEnd) this.aEnd = e;
+      this.aCount = 1;
+      if (e === this.uEnd) this.untracked = false;
+      else this.uStart = e;
+    }
     while (this.n > 0) {
-      const o = this.head * STRIDE;
-      const s = a![o]!;
+      const o = this.at(0);
+      const a = this.seg!;
+      const s = a[o]!;
       if (ap <= s) break;
-      const e = a![o + 1]!;
-      const t = a![o + 2]!;
+      const e = a[o + 1]!;
+      const t = a[o + 2]!;
       if (t > lastXmit) lastXmit = t;
       if (ap === e) {
         if (lastXmit > t) {
           this.noSampleAcks++;
           this.rttLast = 0;
-        } else if (a![o + 3]! > 0) {
+        } else if (a[o + 3]! > 0) {
           this.ambiguousAcks++;
           this.rttLast = 0;
         } else {
@@ -299,7 +382,7 @@ export class FlowStats {
       } else {
         this.cumAcked++;
       }
-      // Fold it into the acked piece.
+      // Fold it into the acked piece (as tcptrace's collapse_quad).
       if (!this.acked) {
         this.acked = true;
         this.aStart = s;
@@ -310,10 +393,9 @@ export class FlowStats {
         if (t > this.aTime) this.aTime = t;
       }
       this.aCount = 1;
-      this.head++;
+      this.head = (this.head + 1) & (a.length / STRIDE - 1);
       this.n--;
     }
-    if (this.n === 0) this.head = 0;
   }
 }
 
@@ -328,7 +410,8 @@ export function onSegment(F: FlowStats, R: FlowStats, s: Segment, peerPackets: n
   const ackf = (f & TcpFlag.ACK) !== 0;
   const rst = (f & TcpFlag.RST) !== 0;
   const payload = s.len;
-  const time = s.time;
+  F.now = s.time;
+  R.now = s.time;
   if (syn) F.synCount++;
   if (fin) F.finCount++;
   // The effective window: scaled only when both SYNs offered scaling, never on a SYN.
@@ -359,7 +442,7 @@ export function onSegment(F: FlowStats, R: FlowStats, s: Segment, peerPackets: n
       F.zwndProbePkts++;
       F.zwndProbeBytes += payload;
     } else {
-      cnt = rex = F.record(s.seq, len, time);
+      cnt = rex = F.record(s.seq, len);
       ooo = F.lastOutOfOrder;
     }
     if (ooo) F.outOfOrderPkts++;
@@ -376,7 +459,7 @@ export function onSegment(F: FlowStats, R: FlowStats, s: Segment, peerPackets: n
   // RTT and duplicate ACKs, for the peer's data.
   if (ackf) {
     const dup = R.owin && payload === 0 && F.lastAckSet && F.lastAck === s.ack && effWin === F.winLast;
-    R.ackIn(s.ack, time, dup, payload);
+    R.ackIn(s.ack, dup, payload);
     if (R.synCount === 1 && s.ack === ((R.synSeq + 1) | 0)) R.rtt3whs = R.rttLast;
   }
   if (rex > 0) F.rexmtPkts++;
