@@ -8,6 +8,7 @@ import { buildTcpFrame } from '../src/capture/frame-builder.js';
 import { Decoder } from '../src/capture/decode.js';
 import { newCapturedPacket } from '../src/capture/packet.js';
 import { TcpPacket } from '../src/capture/tcp-packet.js';
+import { FlowStats } from '../src/analyze/stats.js';
 import { Connection, Flow } from '../src/analyze/connection.js';
 import { healthOf, summarize } from '../src/analyze/summary.js';
 import { openCapture } from '../src/capture/open.js';
@@ -78,7 +79,7 @@ describe('tracker memory', () => {
     const summaries: string[] = [];
     const tr = new Tracker({ closeLinger: 0.5, maxFindingsPerConnection: 10, finishedTuples: 1000 }, (c) => {
       const s = summarize(c);
-      const masked = { ...s, stream: 0, start: 0, firstFrame: 0, lastFrame: 0, closed: s.closed.replace(/\d+\.\d+ s/g, 'T'), client: { ...s.client, port: 0, finFrame: 0 }, server: { ...s.server, finFrame: 0 }, duration: s.duration.toFixed(6), irtt: s.irtt?.toFixed(6) };
+      const masked = { ...s, halfClose: s.halfClose && { ...s.halfClose, at: 0 }, stream: 0, start: 0, firstFrame: 0, lastFrame: 0, closed: s.closed.replace(/\d+\.\d+ s/g, 'T'), client: { ...s.client, port: 0, finFrame: 0 }, server: { ...s.server, finFrame: 0 }, duration: s.duration.toFixed(6), irtt: s.irtt?.toFixed(6) };
       summaries.push(JSON.stringify(masked));
     });
     for (let i = 0; i < 40; i++) conversation(tr, 20000 + i, i * 1.0);
@@ -101,12 +102,25 @@ describe('tracker memory', () => {
     const used = new Flow();
     // Dirty every field with a value of its own type, then reset.
     for (const [k, v] of Object.entries(used)) {
-      if (k === 'ep') continue;
+      if (k === 'ep' || k === 'st') continue;
       (used as unknown as Record<string, unknown>)[k] = typeof v === 'boolean' ? !v : typeof v === 'number' ? v + 12345.5 : typeof v === 'string' ? 'X' : { stale: true };
     }
     used.ep.state = 'TIME-WAIT';
     used.reset();
     assert.deepEqual({ ...used, ep: used.ep.state }, { ...fresh, ep: fresh.ep.state });
+    assert.equal(Object.keys(used).length, Object.keys(fresh).length);
+  });
+
+  it("resets a used direction's tcptrace numbers to a fresh one's, keeping only its segment array", () => {
+    const fresh = new FlowStats();
+    const used = new FlowStats();
+    for (const [k, v] of Object.entries(used)) {
+      if (k === 'seg') continue;
+      (used as unknown as Record<string, unknown>)[k] = typeof v === 'boolean' ? !v : typeof v === 'number' ? v + 12345.5 : v;
+    }
+    used.seg = new Float64Array(32);
+    used.reset();
+    assert.deepEqual({ ...used, seg: null }, { ...fresh });
     assert.equal(Object.keys(used).length, Object.keys(fresh).length);
   });
 });

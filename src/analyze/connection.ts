@@ -6,6 +6,7 @@
 import { TcpPacket } from '../capture/tcp-packet.js';
 import { EndpointState } from './endpoint-state.js';
 import type { AckUnsentFinding, Finding, FindingKind } from './findings.js';
+import { FlowStats } from './stats.js';
 import { ZeekConn } from './zeek.js';
 
 /**
@@ -72,6 +73,8 @@ export class Flow {
   /** The last ACK-beyond-data this side sent, waiting for the peer's answer. */
   badAck: AckUnsentFinding | null = null;
   readonly ep = new EndpointState();
+  /** tcptrace's numbers for what this side sends (stats.ts). */
+  readonly st = new FlowStats();
 
   /** Back to the state of a direction nothing was seen of (the initial values above). */
   reset(): void {
@@ -109,6 +112,7 @@ export class Flow {
     this.dataEndAtPeerFinSet = false;
     this.badAck = null;
     this.ep.reset();
+    this.st.reset();
   }
 }
 

@@ -8,6 +8,7 @@ import type { TcpState } from './endpoint-state.js';
 import type { ZeekConnState } from './zeek.js';
 import { seqDiff } from './seq.js';
 import { FLAG_CATALOGUE, type AFlagName } from './flags.js';
+import { directionStats, type DirectionStats } from './stats.js';
 import type { AckUnsentFinding, Finding, FindingKind, RstAfterFinFinding, Side } from './findings.js';
 
 export interface EndpointSummary {
@@ -21,6 +22,19 @@ export interface EndpointSummary {
   state: TcpState;
   finFrame: number | null;
   rstFrame: number | null;
+  /** tcptrace's numbers for what this endpoint sent (stats.ts). */
+  stats: DirectionStats;
+}
+
+/** The half-close: who sent the first FIN, when, and what the peer sent until the second FIN. */
+export interface HalfClose {
+  by: Side;
+  /** Seconds since the first frame of the capture. */
+  at: number;
+  /** Seconds from the first FIN to the second; null when the second was not seen. */
+  seconds: number | null;
+  /** Payload bytes (by sequence number, each counted once) the peer sent after the first FIN. */
+  bytes: number;
 }
 
 export type Health = 'ok' | 'degraded' | 'broken' | 'incomplete';
@@ -39,6 +53,7 @@ export interface ConnectionSummary {
   lastFrame: number;
   /** Initial round-trip time in seconds, or null when no handshake was seen. */
   irtt: number | null;
+  halfClose: HalfClose | null;
   /** Zeek's conn_state code, by Zeek's rules (zeek.ts). */
   connState: ZeekConnState;
   /** Zeek's history string as Zeek writes it (upper case: Zeek's originator). */
@@ -61,6 +76,7 @@ const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}
 
 function endpoint(c: Connection, idx: 0 | 1): EndpointSummary {
   const f = c.flows[idx];
+  const duration = c.lastTime - c.firstTime;
   const isA = idx === 0;
   return {
     addr: c.ipVersion === 4 ? formatIPv4(isA ? c.a4 : c.b4) : formatIPv6((isA ? c.a6 : c.b6)!),
@@ -71,6 +87,21 @@ function endpoint(c: Connection, idx: 0 | 1): EndpointSummary {
     state: f.ep.state,
     finFrame: f.finSent ? f.finFrame : null,
     rstFrame: f.rstSent ? f.rstFrame : null,
+    stats: directionStats(f.st, f.packets, duration),
+  };
+}
+
+function halfClose(c: Connection): HalfClose | null {
+  const cl = c.flows[c.client];
+  const sv = c.flows[c.client ^ 1]!;
+  const first = cl.finSent && (!sv.finSent || cl.finTime <= sv.finTime) ? cl : sv.finSent ? sv : null;
+  if (first === null) return null;
+  const peer = first === cl ? sv : cl;
+  return {
+    by: first === cl ? 'client' : 'server',
+    at: Math.round(first.finTime * 1e9) / 1e9,
+    seconds: peer.finSent ? Math.round((peer.finTime - first.finTime) * 1e9) / 1e9 : null,
+    bytes: peer.dataEndAtPeerFinSet ? Math.max(0, seqDiff(peer.dataEnd, peer.dataEndAtPeerFin)) : 0,
   };
 }
 
@@ -208,6 +239,7 @@ export function summarize(c: Connection): ConnectionSummary {
     firstFrame: c.firstFrame,
     lastFrame: c.lastFrame,
     irtt: c.irtt >= 0 ? c.irtt : null,
+    halfClose: halfClose(c),
     connState: c.zeek.connState(),
     history: c.zeek.history,
     closed: closeStory(c),

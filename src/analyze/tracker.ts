@@ -19,6 +19,7 @@ import { onSegmentArrives, onSegmentSent, type SegmentFacts, type StateChange, t
 import { AFlag, FLAG_CATALOGUE } from './flags.js';
 import type { Finding, FindingKind, Side } from './findings.js';
 import { Segment } from './segment.js';
+import { onSegment } from './stats.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqRel } from './seq.js';
 import { TsharkVerdict, tsharkAnalyze } from './tshark-rules.js';
 
@@ -169,7 +170,11 @@ export class Tracker {
       F.isFirstAck = true;
       if (!ackFlag) conn.tsMruSyn = time;
       parseTcpOptions(bytes, p.optOffset, p.optCaptured, this.opts);
-      if (this.opts.wscale >= 0) F.winScale = Math.min(this.opts.wscale, 14);
+      if (this.opts.wscale >= 0) {
+        F.winScale = Math.min(this.opts.wscale, 14);
+        F.st.wsOffered = true;
+        F.st.wsShift = this.opts.wscale;
+      }
       if (ackFlag && (F.winScale === -1 || R.winScale === -1)) {
         F.winScale = -2;
         R.winScale = -2;
@@ -180,6 +185,9 @@ export class Tracker {
       if (!(conn.irtt >= 0) && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
     }
     conn.zeek.packet(dir, time, tcpFlags, s.seq, s.ack, s.len, p.payloadCaptured, s.win, syn ? this.opts.wscale : -1, p.ipLen);
+
+    // tcptrace's numbers (stats.ts).
+    onSegment(F.st, R.st, s, R.packets);
 
     const side: Side = dir === conn.client ? 'client' : 'server';
     res.conn = conn;

@@ -8,6 +8,7 @@ import type { Style } from './style.js';
 import { FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from '../analyze/flags.js';
 import { FINDING_CATALOGUE, type Finding, type FindingKind } from '../analyze/findings.js';
 import { HEALTH_ORDER, type ConnectionSummary } from '../analyze/summary.js';
+import type { DirectionStats } from '../analyze/stats.js';
 import type { Totals } from '../analyze/tracker.js';
 import { FULL_TABLES_UP_TO, TableCollector } from './table-collector.js';
 import type { ConnectionEnd, RunCounts, RunEnd, Sink } from './sink.js';
@@ -40,6 +41,46 @@ function healthText(s: Style, c: ConnectionSummary): string {
   }
 }
 
+const ms = (t: number): string => (t * 1000).toFixed(1);
+
+/** One direction's tcptrace numbers as the cells of the block below, in its row order. */
+function statCells(d: DirectionStats): string[] {
+  const w = d.window;
+  const r = d.rtt;
+  return [
+    `${d.uniqueBytes} of ${d.dataBytes} B`,
+    `${d.retransmittedPackets} pkts, ${d.retransmittedBytes} B`,
+    `${d.duplicateAcks} (triple ${d.tripleDuplicateAcks})`,
+    w ? `${w.min}–${w.max} avg ${w.avg}${d.zeroWindowAdverts ? ` 0×${d.zeroWindowAdverts}` : ''}` : '—',
+    r ? `${r.samples}× ${ms(r.min)}/${ms(r.avg)}/${ms(r.max)} ±${ms(r.stddev)} ms` : '—',
+    d.handshakeRtt !== null ? `${ms(d.handshakeRtt)} ms` : '—',
+    d.throughput !== null ? `${d.throughput} B/s` : '—',
+  ];
+}
+const STAT_LABELS = ['unique bytes', 'retransmitted', 'dup ACKs in', 'window', 'RTT min/avg/max', 'handshake RTT', 'throughput'];
+
+/**
+ * tcptrace's numbers, client → server beside server → client: a block of fixed-width text in one
+ * cell (a nested table would double the borders). Each column is about the data that side sent:
+ * its RTT, and the duplicate ACKs that came back for it ("dup ACKs in"), as in tcptrace's columns.
+ */
+export function statsBlock(c: ConnectionSummary): string {
+  const a = statCells(c.client.stats);
+  const b = statCells(c.server.stats);
+  const wa = Math.max(15, ...a.map((x) => x.length)) + 2;
+  const lines = [`${''.padEnd(16)}${'client → server'.padEnd(wa)}server → client`];
+  for (let i = 0; i < STAT_LABELS.length; i++) lines.push(`${STAT_LABELS[i]!.padEnd(16)}${a[i]!.padEnd(wa)}${b[i]}`);
+  return lines.join('\n');
+}
+
+function halfCloseText(c: ConnectionSummary): string {
+  const h = c.halfClose;
+  if (h === null) return '—';
+  const peer = h.by === 'client' ? 'server' : 'client';
+  const span = h.seconds !== null ? `${h.seconds.toFixed(6)} s to the ${peer}'s FIN` : `no FIN from the ${peer} seen`;
+  return `${h.by} FIN at ${h.at.toFixed(6)} s; ${span}; ${h.bytes} bytes from the ${peer} after it`;
+}
+
 const tableStyle = (s: Style): { head: string[]; border: string[] } => (s.color ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] });
 
 /** The table for one connection. */
@@ -52,6 +93,8 @@ export function connectionTable(s: Style, c: ConnectionSummary): string {
     { 'client → server': `${c.client.packets} packets, ${c.client.bytes} bytes (${c.client.wireBytes} on the wire), ends ${c.client.state}` },
     { 'server → client': `${c.server.packets} packets, ${c.server.bytes} bytes (${c.server.wireBytes} on the wire), ends ${c.server.state}` },
     { closed: c.closed },
+    { 'half-close': halfCloseText(c) },
+    { tcptrace: statsBlock(c) },
     { 'conn_state': `${c.connState}  history ${c.history}` },
     { 'tshark flags': flagsCell(c.analysis) },
     { findings: findingsCell(c.findings) },
