@@ -1,5 +1,6 @@
 import { ExitCode, UserError } from '../capture/errors.js';
 import { openCapture } from '../capture/open.js';
+import { FAIL_ON, type FailOn } from '../analyze/fail-on.js';
 import { analyzeSource, type Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
@@ -24,6 +25,14 @@ Output:
   --no-states                  hide the endpoint state changes under packets
   --all-connections            a full table for every connection, however many
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
+  -q, --quiet                  print nothing but errors (for --fail-on checks)
+
+Checks (CI, monitoring):
+  --fail-on broken|degraded|reset|any
+                               exit status 3, after the normal output, when a connection (after
+                               the filters) reaches the verdict: broken = verdict broken;
+                               degraded = degraded or broken; reset = ended by a RST (sent before
+                               both FINs); any = any verdict but ok (incomplete ones too)
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
@@ -34,8 +43,9 @@ Live capture (needs root or CAP_NET_RAW, and libpcap):
   Live packets are timed when libpcap delivers them, on a clock anchored to wall time (the cap
   binding does not pass libpcap's capture timestamps); Ctrl-C stops and prints the summary.
 
-Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported), 64 usage,
-66 cannot open input, 68 no such interface, 69 libpcap/cap missing, 77 no capture permission.
+Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported; wins over 3),
+3 a --fail-on verdict was reached, 64 usage, 66 cannot open input, 68 no such interface,
+69 libpcap/cap missing, 77 no capture permission.
 `;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -52,6 +62,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         port: { type: 'string' },
         'no-states': { type: 'boolean' },
         'all-connections': { type: 'boolean' },
+        'fail-on': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         iface: { type: 'string', short: 'i' },
@@ -71,6 +83,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (!['text', 'json', 'summary'].includes(format)) throw new UserError(`--format must be text, json or summary, not '${format}'`, ExitCode.Usage);
   const host = values.host !== undefined ? parseHost(values.host) : undefined;
   if (host === null) throw new UserError(`--host takes an IPv4 or IPv6 address, not '${values.host}'`, ExitCode.Usage);
+  const failOn = values['fail-on'] as FailOn | undefined;
+  if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UserError(`--fail-on must be ${FAIL_ON.join(', ')}, not '${failOn}'`, ExitCode.Usage);
   const options = {
     format,
     color: useColor(process.stdout, values['no-color'] ? false : values.color ? true : undefined),
@@ -80,6 +94,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     host: host ?? undefined,
     anomaliesOnly: values['anomalies-only'] === true,
     allConnections: values['all-connections'] === true,
+    failOn,
+    quiet: values.quiet === true,
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);

@@ -7,6 +7,7 @@ import { CaptureError, ExitCode } from '../capture/errors.js';
 import type { CapturedPacket, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
 import type { Connection } from '../analyze/connection.js';
+import { failsOn, type FailOn } from '../analyze/fail-on.js';
 import { BAD_TCP_MASK } from '../analyze/flags.js';
 import { healthOf, summarize, type ConnectionSummary, type Health } from '../analyze/summary.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
@@ -35,12 +36,18 @@ export interface AnalyzeOptions {
   horizon?: number;
   /** Called with every connection's summary as it ends (after filters). */
   onConnection?: (s: ConnectionSummary) => void;
+  /** Exit status 3 when a connection (after the filters) reaches this verdict. */
+  failOn?: FailOn | undefined;
+  /** No output on stdout (errors only). */
+  quiet?: boolean;
 }
 
 export interface AnalyzeRun {
   /** Process exit status. */
   code: number;
   counts: RunCounts;
+  /** Connections that met `--fail-on`. */
+  failed: number;
 }
 
 /** The sinks that make up a format, writing to `out`. */
@@ -61,12 +68,37 @@ export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[
 
 /** Run the analysis of `src` into the format's sinks on stdout; the one-line error, if any, to stderr. */
 export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
-  const sinks = await formatSinks(o, out);
+  const sinks = o.quiet ? [] : await formatSinks(o, out);
   if (o.onConnection) sinks.push(callbackSink(o.onConnection));
+  const check = o.failOn ? new FailOnCheck(o.failOn) : null;
+  if (check) sinks.push(check);
   const run = await runPipeline(src, o, sinks, out.pace);
   await out.end();
   if (run.error) process.stderr.write(`ackscope: ${run.error.message}\n`);
-  return { code: run.error ? run.error.exitCode : ExitCode.Ok, counts: run.end.counts };
+  if (check?.failed) process.stderr.write(`ackscope: ${check.message(src.name)}\n`);
+  const code = run.error ? run.error.exitCode : check?.failed ? ExitCode.Verdict : ExitCode.Ok;
+  return { code, counts: run.end.counts, failed: check?.failed ?? 0 };
+}
+
+/** `--fail-on`: counts the connections that reach the verdict, remembering the first. */
+export class FailOnCheck implements Sink {
+  readonly wantsPackets = false;
+  failed = 0;
+  private first = -1;
+
+  constructor(readonly rule: FailOn) {}
+
+  connectionEnd(e: ConnectionEnd): void {
+    if (!failsOn(this.rule, e.conn, e.health)) return;
+    if (this.failed++ === 0 || e.conn.stream < this.first) this.first = e.conn.stream;
+  }
+
+  end(): void {}
+
+  message(file: string): string {
+    const n = this.failed;
+    return `--fail-on ${this.rule}: ${n} connection${n === 1 ? '' : 's'} in ${file} (first: stream ${this.first})`;
+  }
 }
 
 /** A sink that hands every ended connection's summary to a callback (the reproducer's verdict). */
