@@ -26,6 +26,9 @@ Output:
   --all-connections            a full table for every connection, however many
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
   -q, --quiet                  print nothing but errors (for --fail-on checks)
+  --no-progress                no progress line; by default one shows on stderr when it is a
+                               terminal, reading a file takes over a second, and stdout is not the
+                               same terminal receiving a trace (--format summary, or redirected)
 
 Checks (CI, monitoring):
   --fail-on broken|degraded|reset|any
@@ -64,6 +67,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         'all-connections': { type: 'boolean' },
         'fail-on': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        'no-progress': { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         iface: { type: 'string', short: 'i' },
@@ -96,6 +100,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     allConnections: values['all-connections'] === true,
     failOn,
     quiet: values.quiet === true,
+    // A progress line and a trace streaming to the same terminal would garble each other.
+    progress: !values['no-progress'] && process.stderr.isTTY === true && !(process.stdout.isTTY === true && format !== 'summary'),
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);

@@ -4,7 +4,7 @@
  */
 import { Decoder, parseTcpOptions } from '../capture/decode.js';
 import { CaptureError, ExitCode } from '../capture/errors.js';
-import type { CapturedPacket, PacketSource } from '../capture/packet.js';
+import type { CapturedPacket, Pace, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
 import type { Connection } from '../analyze/connection.js';
 import { failsOn, type FailOn } from '../analyze/fail-on.js';
@@ -18,6 +18,7 @@ import { makeStyle } from '../render/style.js';
 import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
+import { readProgress } from './progress.js';
 
 export type Format = 'text' | 'json' | 'summary';
 
@@ -40,6 +41,8 @@ export interface AnalyzeOptions {
   failOn?: FailOn | undefined;
   /** No output on stdout (errors only). */
   quiet?: boolean;
+  /** May show a progress line on stderr while a long file is read (the caller checked the terminal). */
+  progress?: boolean;
 }
 
 export interface AnalyzeRun {
@@ -72,7 +75,7 @@ export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = 
   if (o.onConnection) sinks.push(callbackSink(o.onConnection));
   const check = o.failOn ? new FailOnCheck(o.failOn) : null;
   if (check) sinks.push(check);
-  const run = await runPipeline(src, o, sinks, out.pace);
+  const run = await runPipeline(src, o, sinks, out.pace, o.progress && !o.quiet ? readProgress(src) : undefined);
   await out.end();
   if (run.error) process.stderr.write(`ackscope: ${run.error.message}\n`);
   if (check?.failed) process.stderr.write(`ackscope: ${check.message(src.name)}\n`);
@@ -106,6 +109,15 @@ function callbackSink(f: (s: ConnectionSummary) => void): Sink {
   return { wantsPackets: false, connectionEnd: (e) => f(e.summary()), end: () => {} };
 }
 
+/**
+ * Told, between input chunks (never per packet), how far reading has come; `done` once reading
+ * ends, before the sinks write their closing output. A promise from `tick` makes reading wait.
+ */
+export interface ReadWatcher {
+  tick(frames: number, openConnections: number): Promise<void> | undefined;
+  done(): void;
+}
+
 export interface PipelineResult {
   end: RunEnd;
   /** The bad record that stopped reading, if one did (everything before it was analysed). */
@@ -117,7 +129,7 @@ export interface PipelineResult {
  * filters (--stream/--host/--port/--anomalies-only), connections that pass the connection filters,
  * and the end. A bad record ends the input: the sinks still get their end, then the error is returned.
  */
-export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Parameters<PacketSource['run']>[1]): Promise<PipelineResult> {
+export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Pace, watch?: ReadWatcher): Promise<PipelineResult> {
   const decoder = new Decoder();
   const p = new TcpPacket();
   const opts = new TcpOptions();
@@ -169,11 +181,21 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   };
 
   let error: CaptureError | null = null;
+  const paced: Pace | undefined = watch
+    ? () => {
+        const w = watch.tick(counts.frames, tracker.openConnections);
+        const p = pace?.();
+        if (w === undefined || p === 'stop') return p;
+        return p === undefined ? w : Promise.all([w, p]).then(() => undefined);
+      }
+    : pace;
   try {
-    await src.run(onPacket, pace);
+    await src.run(onPacket, paced);
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     error = e;
+  } finally {
+    watch?.done();
   }
   tracker.finish();
   const end: RunEnd = { counts, totals: tracker.totals, health, connections };
