@@ -7,6 +7,7 @@ import { intOption, parseOrUsage } from './args.js';
 import { useColor } from './color.js';
 
 export const ANALYZE_HELP = `Usage: ackscope analyze FILE|- [options]
+       ackscope analyze FILE FILE... [--merge] [options]
        ackscope analyze --iface IF [--filter BPF] [--write FILE] [--count N] [--duration S] [options]
 
 Reads a capture (pcap or pcapng, optionally gzip-compressed; - reads standard input), follows every
@@ -36,6 +37,15 @@ Checks (CI, monitoring):
                                the filters) reaches the verdict: broken = verdict broken;
                                degraded = degraded or broken; reset = ended by a RST (sent before
                                both FINs); any = any verdict but ok (incomplete ones too)
+
+Several captures:
+  ackscope analyze A B ...     each in turn, its results headed by its name (JSON records carry
+                               "file")
+  --merge                      one time line, in time-stamp order as mergecap merges them (e.g.
+                               captures from both ends of a path): each capture tracked on its own,
+                               trace lines tagged A, B, ...; then each capture's tables, and every
+                               connection seen in two consecutive captures side by side: packets
+                               seen at one end only, or rewritten (what a middlebox did)
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
@@ -68,6 +78,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         'fail-on': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         'no-progress': { type: 'boolean' },
+        merge: { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         iface: { type: 'string', short: 'i' },
@@ -111,9 +122,15 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   for (const k of ['filter', 'write', 'count', 'duration'] as const) {
     if (values[k] !== undefined) throw new UserError(`--${k} goes with --iface`, ExitCode.Usage);
   }
-  if (positionals.length !== 1) throw new UserError('analyze takes one FILE (or - for standard input, or --iface IF); see ackscope analyze --help', ExitCode.Usage);
-  if (positionals[0] === '-' && process.stdin.isTTY) {
+  if (positionals.length === 0) throw new UserError('analyze takes a FILE (or - for standard input, or --iface IF); see ackscope analyze --help', ExitCode.Usage);
+  if (positionals.includes('-') && process.stdin.isTTY) {
     throw new UserError('standard input is a terminal: pipe a capture in (… | ackscope analyze -) or give a FILE', ExitCode.Usage);
+  }
+  if (positionals.filter((p) => p === '-').length > 1) throw new UserError('standard input (-) can be read only once', ExitCode.Usage);
+  if (values.merge && positionals.length < 2) throw new UserError('--merge takes two or more captures', ExitCode.Usage);
+  if (positionals.length > 1) {
+    const { analyzeInTurn, analyzeMerged } = await import('./several.js');
+    return values.merge ? analyzeMerged(positionals, options) : analyzeInTurn(positionals, options);
   }
   const src = await openCapture(positionals[0]!);
   const run = await analyzeSource(src, options);

@@ -2,7 +2,7 @@
  * `ackscope analyze`'s wiring: a capture source (file, stdin or interface) → decoder → tracker →
  * the output sinks chosen by the options. Rendering lives in src/render; this file only connects.
  */
-import { Decoder, parseTcpOptions } from '../capture/decode.js';
+import { Decoder, parseTcpOptions, type TimeOrigin } from '../capture/decode.js';
 import { CaptureError, ExitCode } from '../capture/errors.js';
 import type { CapturedPacket, Pace, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
@@ -43,6 +43,10 @@ export interface AnalyzeOptions {
   quiet?: boolean;
   /** May show a progress line on stderr while a long file is read (the caller checked the terminal). */
   progress?: boolean;
+  /** The capture's name, stamped on every record, when several are analysed in one run. */
+  file?: string | undefined;
+  /** Several captures merged: the time origin their decoders share. */
+  timeOrigin?: TimeOrigin;
 }
 
 export interface AnalyzeRun {
@@ -54,7 +58,7 @@ export interface AnalyzeRun {
 }
 
 /** The sinks that make up a format, writing to `out`. */
-export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[]> {
+export async function formatSinks(o: AnalyzeOptions, out: Output, tags?: ReadonlyMap<string, string>): Promise<Sink[]> {
   const write = (s: string): void => out.line(s);
   const horizon = o.horizon ?? 3;
   switch (o.format) {
@@ -64,7 +68,7 @@ export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[
       return [new TablesSink(write, await makeStyle(o.color), o.allConnections)];
     case 'text': {
       const style = await makeStyle(o.color);
-      return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections)];
+      return [new TraceSink(write, style, { states: o.states, horizon, tags }), new TablesSink(write, style, o.allConnections)];
     }
   }
 }
@@ -130,7 +134,8 @@ export interface PipelineResult {
  * and the end. A bad record ends the input: the sinks still get their end, then the error is returned.
  */
 export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Pace, watch?: ReadWatcher): Promise<PipelineResult> {
-  const decoder = new Decoder();
+  const decoder = new Decoder(o.timeOrigin);
+  const file = o.file;
   const p = new TcpPacket();
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0 };
@@ -140,9 +145,9 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   const problemSinks = sinks.filter((s) => s.wantsPackets && s.frameProblem);
   const endSinks = sinks.filter((s) => s.connectionEnd);
   const perPacket = packetSinks.length > 0;
-  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0 };
+  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0, file };
 
-  const ended = new EndedConnection();
+  const ended = new EndedConnection(file);
   const onConnectionEnd = (c: Connection): void => {
     if (!connMatches(o, c)) return;
     connections++;
@@ -163,7 +168,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
       }
       if (p.status === 'truncated') counts.truncated++;
       else counts.malformed++;
-      if (o.stream === undefined) for (const s of problemSinks) s.frameProblem!({ frame: pkt.frame, time, status: p.status, reason: p.reason });
+      if (o.stream === undefined) for (const s of problemSinks) s.frameProblem!({ frame: pkt.frame, time, status: p.status, reason: p.reason, file });
       return;
     }
     counts.tcp++;
@@ -198,7 +203,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
     watch?.done();
   }
   tracker.finish();
-  const end: RunEnd = { counts, totals: tracker.totals, health, connections };
+  const end: RunEnd = { counts, totals: tracker.totals, health, connections, file };
   for (const s of sinks) await s.end(end);
   return { end, error };
 }
@@ -208,6 +213,8 @@ class EndedConnection implements ConnectionEnd {
   conn!: Connection;
   health: Health = 'ok';
   private built: ConnectionSummary | null = null;
+
+  constructor(readonly file: string | undefined) {}
 
   reset(c: Connection): void {
     this.conn = c;

@@ -141,29 +141,28 @@ export class JsonSink implements Sink {
   readonly wantsPackets = true;
   private readonly deferred: DeferredOutput;
 
-  /** `file`: the capture's name, carried by every record (when several captures are analysed). */
-  constructor(private readonly write: (s: string) => void, horizon: number, private readonly file?: string) {
+  constructor(private readonly write: (s: string) => void, horizon: number) {
     this.deferred = new DeferredOutput(write, horizon);
   }
 
   /** `{"v":1,"type":T[,"file":F]`: the start of a record written as text. */
-  private head(type: string): string {
-    return `{"v":${JSONL_VERSION},"type":"${type}"${this.file === undefined ? '' : `,"file":${JSON.stringify(this.file)}`}`;
+  private head(type: string, file: string | undefined): string {
+    return `{"v":${JSONL_VERSION},"type":"${type}"${file === undefined ? '' : `,"file":${JSON.stringify(file)}`}`;
   }
 
   packet(v: PacketView): void {
     const r = v.r;
-    const rec = packetRecord(v.p, v.time, v.opts, r, this.file);
+    const rec = packetRecord(v.p, v.time, v.opts, r, v.file);
     this.deferred.add(v.time, r.conn, r.findings.length > 0 ? r.findings.slice() : NO_FINDINGS, () => stringifyRecord(rec));
   }
 
   frameProblem(f: FrameProblem): void {
-    const rec = `${this.head(f.status)},"frame":${f.frame},"time":${Math.round(f.time * 1e9) / 1e9},"reason":${JSON.stringify(f.reason)}}`;
+    const rec = `${this.head(f.status, f.file)},"frame":${f.frame},"time":${Math.round(f.time * 1e9) / 1e9},"reason":${JSON.stringify(f.reason)}}`;
     this.deferred.add(f.time, FINISHED, NO_FINDINGS, () => rec);
   }
 
   connectionEnd(e: ConnectionEnd): void {
-    const rec = stringifyRecord(connectionRecord(e.summary(), this.file));
+    const rec = stringifyRecord(connectionRecord(e.summary(), e.file));
     this.deferred.add(-Infinity, FINISHED, NO_FINDINGS, () => rec);
   }
 
@@ -171,7 +170,7 @@ export class JsonSink implements Sink {
     this.deferred.release(Infinity);
     const { counts, totals } = run;
     this.write(
-      this.head('summary') + ',' + JSON.stringify({
+      this.head('summary', run.file) + ',' + JSON.stringify({
         frames: counts.frames,
         tcpPackets: counts.tcp,
         otherFrames: counts.other,

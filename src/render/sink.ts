@@ -27,6 +27,8 @@ export interface PacketView {
   r: PacketResult;
   /** Seconds since the first frame of the capture. */
   time: number;
+  /** The capture it came from, when several are analysed in one run. */
+  file: string | undefined;
 }
 
 /** A frame that could not be analysed as TCP (cut by the snaplen, or a bad IP/TCP header). */
@@ -35,6 +37,7 @@ export interface FrameProblem {
   time: number;
   status: 'truncated' | 'malformed';
   reason: string;
+  file: string | undefined;
 }
 
 /** A connection that has ended (closed and quiet, or at the end of input), after the filters. */
@@ -44,6 +47,8 @@ export interface ConnectionEnd {
   readonly health: Health;
   /** The full summary, built on first call and shared by every sink that asks. */
   summary(): ConnectionSummary;
+  /** The capture it came from, when several are analysed in one run. */
+  readonly file: string | undefined;
 }
 
 /** Frame counts of the whole run, by what became of each frame. */
@@ -63,6 +68,8 @@ export interface RunEnd {
   health: Readonly<Record<string, number>>;
   /** Connections counted (after the filters). */
   connections: number;
+  /** The capture, when several are analysed in one run. */
+  file: string | undefined;
 }
 
 export interface Sink {
