@@ -5,8 +5,8 @@
  * Connections are matched across two captures by their endpoints (address and port of client and
  * server); failing that, NAT-tolerantly, by their ports alone when exactly one connection on each
  * side has them. Packets are matched by what a middlebox passing them unchanged keeps:
- * sender, flags, relative sequence and acknowledgement numbers and length, the n-th occurrence on
- * one side with the n-th on the other (a retransmission is a second occurrence). Packets left over
+ * sender, flags, relative sequence and acknowledgement numbers and length; identical packets (a
+ * retransmission repeats one) are paired by time (see `pair`). Packets left over
  * that agree in all but the acknowledgement number are paired as rewritten (the VirtualBox NAT's
  * Ack=76 for the 75 the server's side saw).
  */
@@ -103,22 +103,76 @@ export function alignPackets(a: readonly SeenPacket[], b: readonly SeenPacket[])
   return { rows: rows.map(({ kind, a: pa, b: pb }) => ({ kind, a: pa, b: pb })), counts };
 }
 
-/** Match the i-th unmatched packet with a key in `a` to the i-th unmatched one with that key in `b`. */
+/**
+ * Pair the unmatched packets of `a` and `b` that share a key. Each key's occurrences are aligned in
+ * time order by least total time difference (after the captures' clock offset), an occurrence left
+ * alone costing {@link SKIP}: so when the first of two identical segments was dropped between the
+ * ends, the one that got through pairs with its own copy, not with the lost one.
+ */
 function pair(a: readonly SeenPacket[], b: readonly SeenPacket[], k: (p: SeenPacket) => string, matchA: number[], matchB: number[], kinds: RowKind[], kind: RowKind): void {
-  const waiting = new Map<string, number[]>();
-  b.forEach((q, j) => {
-    if (matchB[j]! >= 0) return;
-    const kk = k(q);
-    const l = waiting.get(kk);
-    if (l) l.push(j);
-    else waiting.set(kk, [j]);
-  });
-  a.forEach((p, i) => {
-    if (matchA[i]! >= 0) return;
-    const j = waiting.get(k(p))?.shift();
-    if (j === undefined) return;
-    matchA[i] = j;
-    matchB[j] = i;
-    kinds[i] = kind;
-  });
+  const group = (list: readonly SeenPacket[], match: number[]): Map<string, number[]> => {
+    const m = new Map<string, number[]>();
+    list.forEach((p, i) => {
+      if (match[i]! >= 0) return;
+      const kk = k(p);
+      const l = m.get(kk);
+      if (l) l.push(i);
+      else m.set(kk, [i]);
+    });
+    return m;
+  };
+  const ga = group(a, matchA);
+  const gb = group(b, matchB);
+  // The clock offset between the captures: the median time difference of packets unique on both sides.
+  const deltas: number[] = [];
+  for (const [kk, ia] of ga) {
+    const ib = gb.get(kk);
+    if (ia.length === 1 && ib?.length === 1) deltas.push(b[ib[0]!]!.time - a[ia[0]!]!.time);
+  }
+  deltas.sort((x, y) => x - y);
+  const offset = deltas.length ? deltas[deltas.length >> 1]! : 0;
+  for (const [kk, ia] of ga) {
+    const ib = gb.get(kk);
+    if (!ib) continue;
+    for (const [i, j] of alignByTime(ia.map((x) => a[x]!.time + offset), ib.map((x) => b[x]!.time))) {
+      matchA[ia[i]!] = ib[j]!;
+      matchB[ib[j]!] = ia[i]!;
+      kinds[ia[i]!] = kind;
+    }
+  }
+}
+
+/** Seconds of time difference worth leaving a packet unpaired for. */
+const SKIP = 1;
+/** Beyond this many cells, occurrences are paired in order (a long run of identical pure ACKs). */
+const MAX_CELLS = 250_000;
+
+/** Order-preserving pairs (i, j) of two sorted time lists, least total |ta - tb| with SKIP per unpaired one. */
+function alignByTime(ta: readonly number[], tb: readonly number[]): [number, number][] {
+  const n = ta.length;
+  const m = tb.length;
+  if (n * m > MAX_CELLS || n * m === 1) {
+    const out: [number, number][] = [];
+    for (let i = 0; i < Math.min(n, m); i++) if (n * m > 1 || Math.abs(ta[0]! - tb[0]!) < 2 * SKIP) out.push([i, i]);
+    return out;
+  }
+  // cost[i][j]: best cost of aligning ta[i..] with tb[j..].
+  const cost = Array.from({ length: n + 1 }, () => new Float64Array(m + 1));
+  for (let i = n; i >= 0; i--) {
+    for (let j = m; j >= 0; j--) {
+      if (i === n) cost[i]![j] = (m - j) * SKIP;
+      else if (j === m) cost[i]![j] = (n - i) * SKIP;
+      else cost[i]![j] = Math.min(Math.abs(ta[i]! - tb[j]!) + cost[i + 1]![j + 1]!, SKIP + cost[i + 1]![j]!, SKIP + cost[i]![j + 1]!);
+    }
+  }
+  const out: [number, number][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    const c = cost[i]![j]!;
+    if (c === Math.abs(ta[i]! - tb[j]!) + cost[i + 1]![j + 1]!) out.push([i++, j++]);
+    else if (c === SKIP + cost[i + 1]![j]!) i++;
+    else j++;
+  }
+  return out;
 }
