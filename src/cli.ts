@@ -27,6 +27,7 @@ Options:
 
 Exit status:
   0   success          1   repro client: bytes missing     2   bad or truncated capture
+  3   analyze --fail-on: a connection reached the verdict
   64  usage error      66  cannot open input               68  no such interface
   69  libpcap/cap missing   75  port in use   76  server unreachable   77  no capture permission
 `;

@@ -101,7 +101,7 @@ describe('ackscope analyze writing to a pipe', () => {
     const [code] = (await once(child, 'close')) as [number | null];
     assert.equal(code, 0, err);
     assert.equal(err, '');
-    assert.match(first, /^\{"type":"packet","frame":1,/);
+    assert.match(first, /^\{"v":1,"type":"packet","frame":1,/);
   });
 
   it('keeps its heap small while the reader is slow: JSON many times the heap limit goes through', async () => {

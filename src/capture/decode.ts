@@ -54,6 +54,12 @@ export interface DecodeCounts {
 
 const STATUS: readonly DecodeStatus[] = ['tcp', 'other', 'truncated', 'malformed'];
 
+/** The capture time every decoder sharing it measures from; `sec` -1 until the first frame. */
+export interface TimeOrigin {
+  sec: number;
+  nsec: number;
+}
+
 export class Decoder {
   readonly counts: DecodeCounts = { tcp: 0, other: 0, truncated: 0, malformed: 0 };
   /** Frames of link types not decoded, by LINKTYPE value (they are `other`). */
@@ -69,7 +75,11 @@ export class Decoder {
   private t0s = -1;
   private t0ns = 0;
 
-  constructor(defragLimits?: DefragLimits) {
+  /**
+   * `sharedOrigin`: a time origin shared by several decoders (captures merged in time order): the
+   * first of them to decode a frame sets it, and every one measures from it.
+   */
+  constructor(private readonly sharedOrigin?: TimeOrigin, defragLimits?: DefragLimits) {
     this.defrag = new Defrag(defragLimits);
   }
 
@@ -86,8 +96,13 @@ export class Decoder {
     out.frame = pkt.frame;
     out.frameLen = pkt.origlen;
     if (this.t0s < 0) {
-      this.t0s = pkt.tsSec;
-      this.t0ns = pkt.tsNsec;
+      const o = this.sharedOrigin;
+      if (o !== undefined && o.sec < 0) {
+        o.sec = pkt.tsSec;
+        o.nsec = pkt.tsNsec;
+      }
+      this.t0s = o !== undefined ? o.sec : pkt.tsSec;
+      this.t0ns = o !== undefined ? o.nsec : pkt.tsNsec;
     }
     out.time = pkt.tsSec - this.t0s + (pkt.tsNsec - this.t0ns) / 1e9;
     out.reason = '';

@@ -8,6 +8,8 @@ export const ExitCode = {
   Failure: 1,
   /** The input file is not a capture, or is corrupt/truncated past a point. Frames before it were reported. */
   BadInput: 2,
+  /** `analyze --fail-on V`: a connection reached verdict V (after the normal output). */
+  Verdict: 3,
   /** Wrong command-line usage. */
   Usage: 64,
   /** An input file could not be opened or read (missing, permission). */

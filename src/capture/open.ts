@@ -119,6 +119,10 @@ export interface CaptureSource extends PacketSource {
   readonly format: CaptureFormat | undefined;
   /** Whether the input was gzip-compressed; known once `run` has seen the first bytes. */
   readonly compressed: boolean;
+  /** Size in bytes of a regular file (undefined for stdin, pipes and other streams). */
+  readonly size: number | undefined;
+  /** Bytes of the input consumed so far (of the compressed file, for gzip): progress against `size`. */
+  readonly position: number;
 }
 
 function describeErrno(e: unknown): string {
@@ -199,12 +203,19 @@ async function gunzipInto(raw: Readable, reader: CaptureReader, pace: Pace | und
 class FileCapture implements CaptureSource {
   compressed = false;
   private reader: CaptureReader | undefined;
+  /** Bytes read from the file (ahead of what was parsed by up to one chunk). */
+  private rawRead = 0;
 
   constructor(
     readonly name: string,
     private readonly fh: FileHandle,
     private readonly chunkSize: number,
+    readonly size: number | undefined,
   ) {}
+
+  get position(): number {
+    return this.compressed ? this.rawRead : (this.reader?.bytesIn ?? 0);
+  }
 
   get format(): CaptureFormat | undefined {
     return this.reader?.format;
@@ -260,7 +271,9 @@ class FileCapture implements CaptureSource {
 
   private async fill(buf: Buffer, at: number): Promise<number> {
     try {
-      return (await this.fh.read(buf, at, buf.length - at, null)).bytesRead;
+      const n = (await this.fh.read(buf, at, buf.length - at, null)).bytesRead;
+      this.rawRead += n;
+      return n;
     } catch (e) {
       throw readFailure(this.name, e);
     }
@@ -269,7 +282,12 @@ class FileCapture implements CaptureSource {
 
 class StreamCapture implements CaptureSource {
   compressed = false;
+  readonly size = undefined;
   private reader: CaptureReader | undefined;
+
+  get position(): number {
+    return this.reader?.bytesIn ?? 0;
+  }
 
   constructor(
     readonly name: string,
@@ -365,12 +383,14 @@ export async function openCapture(path: string, options: OpenOptions = {}): Prom
   } catch (e) {
     throw new UserError(`cannot open ${path}: ${describeErrno(e)}`, ExitCode.NoInput);
   }
+  let size: number | undefined;
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw new UserError(`cannot read ${path}: is a directory`, ExitCode.NoInput);
+    if (st.isFile()) size = st.size;
   } catch (e) {
     await fh.close();
     throw e instanceof UserError ? e : new UserError(`cannot read ${path}: ${describeErrno(e)}`, ExitCode.NoInput);
   }
-  return new FileCapture(path, fh, chunkSize);
+  return new FileCapture(path, fh, chunkSize, size);
 }

@@ -1,11 +1,13 @@
 import { ExitCode, UserError } from '../capture/errors.js';
 import { openCapture } from '../capture/open.js';
+import { FAIL_ON, type FailOn } from '../analyze/fail-on.js';
 import { analyzeSource, type Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
 import { useColor } from './color.js';
 
 export const ANALYZE_HELP = `Usage: ackscope analyze FILE|- [options]
+       ackscope analyze FILE FILE... [--merge] [options]
        ackscope analyze --iface IF [--filter BPF] [--write FILE] [--count N] [--duration S] [options]
 
 Reads a capture (pcap or pcapng, optionally gzip-compressed; - reads standard input), follows every
@@ -26,6 +28,26 @@ Output:
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
   --zeek-log DIR               also write Zeek's conn.log and weird.log (Zeek's TSV form, Zeek's
                                rules for history, conn_state, sizes; see README "Zeek logs") into DIR
+  -q, --quiet                  print nothing but errors (for --fail-on checks)
+  --no-progress                no progress line; by default one shows on stderr when it is a
+                               terminal, reading a file takes over a second, and stdout is not the
+                               same terminal receiving a trace (--format summary, or redirected)
+
+Checks (CI, monitoring):
+  --fail-on broken|degraded|reset|any
+                               exit status 3, after the normal output, when a connection (after
+                               the filters) reaches the verdict: broken = verdict broken;
+                               degraded = degraded or broken; reset = ended by a RST (sent before
+                               both FINs); any = any verdict but ok (incomplete ones too)
+
+Several captures:
+  ackscope analyze A B ...     each in turn, its results headed by its name (JSON records carry
+                               "file")
+  --merge                      one time line, in time-stamp order as mergecap merges them (e.g.
+                               captures from both ends of a path): each capture tracked on its own,
+                               trace lines tagged A, B, ...; then each capture's tables, and every
+                               connection seen in two consecutive captures side by side: packets
+                               seen at one end only, or rewritten (what a middlebox did)
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
@@ -36,8 +58,9 @@ Live capture (needs root or CAP_NET_RAW, and libpcap):
   Live packets are timed when libpcap delivers them, on a clock anchored to wall time (the cap
   binding does not pass libpcap's capture timestamps); Ctrl-C stops and prints the summary.
 
-Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported), 64 usage,
-66 cannot open input, 68 no such interface, 73 cannot create the --zeek-log files, 69 libpcap/cap missing, 77 no capture permission.
+Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported; wins over 3),
+3 a --fail-on verdict was reached, 64 usage, 66 cannot open input, 68 no such interface,
+69 libpcap/cap missing, 73 cannot create the --zeek-log files, 77 no capture permission.
 `;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -55,6 +78,10 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         'no-states': { type: 'boolean' },
         'all-connections': { type: 'boolean' },
         'zeek-log': { type: 'string' },
+        'fail-on': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        'no-progress': { type: 'boolean' },
+        merge: { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         iface: { type: 'string', short: 'i' },
@@ -74,6 +101,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (!['text', 'json', 'summary'].includes(format)) throw new UserError(`--format must be text, json or summary, not '${format}'`, ExitCode.Usage);
   const host = values.host !== undefined ? parseHost(values.host) : undefined;
   if (host === null) throw new UserError(`--host takes an IPv4 or IPv6 address, not '${values.host}'`, ExitCode.Usage);
+  const failOn = values['fail-on'] as FailOn | undefined;
+  if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UserError(`--fail-on must be ${FAIL_ON.join(', ')}, not '${failOn}'`, ExitCode.Usage);
   const options = {
     format,
     color: useColor(process.stdout, values['no-color'] ? false : values.color ? true : undefined),
@@ -84,6 +113,10 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     anomaliesOnly: values['anomalies-only'] === true,
     allConnections: values['all-connections'] === true,
     zeekLog: values['zeek-log'],
+    failOn,
+    quiet: values.quiet === true,
+    // A progress line and a trace streaming to the same terminal would garble each other.
+    progress: !values['no-progress'] && process.stderr.isTTY === true && !(process.stdout.isTTY === true && format !== 'summary'),
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);
@@ -93,9 +126,15 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   for (const k of ['filter', 'write', 'count', 'duration'] as const) {
     if (values[k] !== undefined) throw new UserError(`--${k} goes with --iface`, ExitCode.Usage);
   }
-  if (positionals.length !== 1) throw new UserError('analyze takes one FILE (or - for standard input, or --iface IF); see ackscope analyze --help', ExitCode.Usage);
-  if (positionals[0] === '-' && process.stdin.isTTY) {
+  if (positionals.length === 0) throw new UserError('analyze takes a FILE (or - for standard input, or --iface IF); see ackscope analyze --help', ExitCode.Usage);
+  if (positionals.includes('-') && process.stdin.isTTY) {
     throw new UserError('standard input is a terminal: pipe a capture in (… | ackscope analyze -) or give a FILE', ExitCode.Usage);
+  }
+  if (positionals.filter((p) => p === '-').length > 1) throw new UserError('standard input (-) can be read only once', ExitCode.Usage);
+  if (values.merge && positionals.length < 2) throw new UserError('--merge takes two or more captures', ExitCode.Usage);
+  if (positionals.length > 1) {
+    const { analyzeInTurn, analyzeMerged } = await import('./several.js');
+    return values.merge ? analyzeMerged(positionals, options) : analyzeInTurn(positionals, options);
   }
   const src = await openCapture(positionals[0]!);
   const run = await analyzeSource(src, options);

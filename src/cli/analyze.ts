@@ -2,11 +2,12 @@
  * `ackscope analyze`'s wiring: a capture source (file, stdin or interface) → decoder → tracker →
  * the output sinks chosen by the options. Rendering lives in src/render; this file only connects.
  */
-import { Decoder, parseTcpOptions } from '../capture/decode.js';
+import { Decoder, parseTcpOptions, type TimeOrigin } from '../capture/decode.js';
 import { CaptureError, ExitCode } from '../capture/errors.js';
-import type { CapturedPacket, PacketSource } from '../capture/packet.js';
+import type { CapturedPacket, Pace, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
 import type { Connection } from '../analyze/connection.js';
+import { failsOn, type FailOn } from '../analyze/fail-on.js';
 import { BAD_TCP_MASK } from '../analyze/flags.js';
 import { healthOf, summarize, type ConnectionSummary, type Health } from '../analyze/summary.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker } from '../analyze/tracker.js';
@@ -18,6 +19,7 @@ import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
 import { ZeekLogSink } from '../render/zeek-log.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
+import { readProgress } from './progress.js';
 
 export type Format = 'text' | 'json' | 'summary';
 
@@ -38,16 +40,28 @@ export interface AnalyzeOptions {
   zeekLog?: string;
   /** Called with every connection's summary as it ends (after filters). */
   onConnection?: (s: ConnectionSummary) => void;
+  /** Exit status 3 when a connection (after the filters) reaches this verdict. */
+  failOn?: FailOn | undefined;
+  /** No output on stdout (errors only). */
+  quiet?: boolean;
+  /** May show a progress line on stderr while a long file is read (the caller checked the terminal). */
+  progress?: boolean;
+  /** The capture's name, stamped on every record, when several are analysed in one run. */
+  file?: string | undefined;
+  /** Several captures merged: the time origin their decoders share. */
+  timeOrigin?: TimeOrigin;
 }
 
 export interface AnalyzeRun {
   /** Process exit status. */
   code: number;
   counts: RunCounts;
+  /** Connections that met `--fail-on`. */
+  failed: number;
 }
 
 /** The sinks that make up a format, writing to `out`. */
-export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[]> {
+export async function formatSinks(o: AnalyzeOptions, out: Output, tags?: ReadonlyMap<string, string>): Promise<Sink[]> {
   const write = (s: string): void => out.line(s);
   const horizon = o.horizon ?? 3;
   const extra: Sink[] = o.zeekLog !== undefined ? [new ZeekLogSink(o.zeekLog)] : [];
@@ -58,24 +72,58 @@ export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[
       return [new TablesSink(write, await makeStyle(o.color), o.allConnections), ...extra];
     case 'text': {
       const style = await makeStyle(o.color);
-      return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections), ...extra];
+      return [new TraceSink(write, style, { states: o.states, horizon, tags }), new TablesSink(write, style, o.allConnections), ...extra];
     }
   }
 }
 
 /** Run the analysis of `src` into the format's sinks on stdout; the one-line error, if any, to stderr. */
 export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
-  const sinks = await formatSinks(o, out);
+  const sinks = o.quiet ? [] : await formatSinks(o, out);
   if (o.onConnection) sinks.push(callbackSink(o.onConnection));
-  const run = await runPipeline(src, o, sinks, out.pace);
+  const check = o.failOn ? new FailOnCheck(o.failOn) : null;
+  if (check) sinks.push(check);
+  const run = await runPipeline(src, o, sinks, out.pace, o.progress && !o.quiet ? readProgress(src) : undefined);
   await out.end();
   if (run.error) process.stderr.write(`ackscope: ${run.error.message}\n`);
-  return { code: run.error ? run.error.exitCode : ExitCode.Ok, counts: run.end.counts };
+  if (check?.failed) process.stderr.write(`ackscope: ${check.message(src.name)}\n`);
+  const code = run.error ? run.error.exitCode : check?.failed ? ExitCode.Verdict : ExitCode.Ok;
+  return { code, counts: run.end.counts, failed: check?.failed ?? 0 };
+}
+
+/** `--fail-on`: counts the connections that reach the verdict, remembering the first. */
+export class FailOnCheck implements Sink {
+  readonly wantsPackets = false;
+  failed = 0;
+  private first = -1;
+
+  constructor(readonly rule: FailOn) {}
+
+  connectionEnd(e: ConnectionEnd): void {
+    if (!failsOn(this.rule, e.conn, e.health)) return;
+    if (this.failed++ === 0 || e.conn.stream < this.first) this.first = e.conn.stream;
+  }
+
+  end(): void {}
+
+  message(file: string): string {
+    const n = this.failed;
+    return `--fail-on ${this.rule}: ${n} connection${n === 1 ? '' : 's'} in ${file} (first: stream ${this.first})`;
+  }
 }
 
 /** A sink that hands every ended connection's summary to a callback (the reproducer's verdict). */
 function callbackSink(f: (s: ConnectionSummary) => void): Sink {
   return { wantsPackets: false, connectionEnd: (e) => f(e.summary()), end: () => {} };
+}
+
+/**
+ * Told, between input chunks (never per packet), how far reading has come; `done` once reading
+ * ends, before the sinks write their closing output. A promise from `tick` makes reading wait.
+ */
+export interface ReadWatcher {
+  tick(frames: number, openConnections: number): Promise<void> | undefined;
+  done(): void;
 }
 
 export interface PipelineResult {
@@ -89,8 +137,9 @@ export interface PipelineResult {
  * filters (--stream/--host/--port/--anomalies-only), connections that pass the connection filters,
  * and the end. A bad record ends the input: the sinks still get their end, then the error is returned.
  */
-export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Parameters<PacketSource['run']>[1]): Promise<PipelineResult> {
-  const decoder = new Decoder();
+export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Pace, watch?: ReadWatcher): Promise<PipelineResult> {
+  const decoder = new Decoder(o.timeOrigin);
+  const file = o.file;
   const p = new TcpPacket();
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0, beyondSnaplen: 0 };
@@ -100,9 +149,9 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   const problemSinks = sinks.filter((s) => s.wantsPackets && s.frameProblem);
   const endSinks = sinks.filter((s) => s.connectionEnd);
   const perPacket = packetSinks.length > 0;
-  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0 };
+  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0, file };
 
-  const ended = new EndedConnection(decoder);
+  const ended = new EndedConnection(decoder, file);
   const onConnectionEnd = (c: Connection): void => {
     if (!connMatches(o, c)) return;
     connections++;
@@ -124,7 +173,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
       }
       if (p.status === 'truncated') counts.truncated++;
       else counts.malformed++;
-      if (o.stream === undefined) for (const s of problemSinks) s.frameProblem!({ frame: pkt.frame, time, status: p.status, reason: p.reason });
+      if (o.stream === undefined) for (const s of problemSinks) s.frameProblem!({ frame: pkt.frame, time, status: p.status, reason: p.reason, file });
       return;
     }
     counts.tcp++;
@@ -142,16 +191,26 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   };
 
   let error: CaptureError | null = null;
+  const paced: Pace | undefined = watch
+    ? () => {
+        const w = watch.tick(counts.frames, tracker.openConnections);
+        const p = pace?.();
+        if (w === undefined || p === 'stop') return p;
+        return p === undefined ? w : Promise.all([w, p]).then(() => undefined);
+      }
+    : pace;
   try {
-    await src.run(onPacket, pace);
+    await src.run(onPacket, paced);
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
     error = e;
+  } finally {
+    watch?.done();
   }
   tracker.finish();
   counts.fragments = decoder.fragmentsHeld;
   counts.otherLinkTypes = Object.fromEntries(decoder.otherLinkTypes);
-  const end: RunEnd = { counts, totals: tracker.totals, health, connections, epoch: decoder.origin };
+  const end: RunEnd = { counts, totals: tracker.totals, health, connections, epoch: decoder.origin, file };
   for (const s of sinks) await s.end(end);
   return { end, error };
 }
@@ -162,7 +221,7 @@ class EndedConnection implements ConnectionEnd {
   health: Health = 'ok';
   private built: ConnectionSummary | null = null;
 
-  constructor(private readonly decoder: Decoder) {}
+  constructor(private readonly decoder: Decoder, readonly file: string | undefined) {}
 
   get epoch(): Epoch {
     return this.decoder.origin ?? { sec: 0, nsec: 0 };

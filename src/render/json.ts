@@ -1,4 +1,7 @@
-/** JSON Lines records: one per TCP packet, per connection, and a final summary. */
+/**
+ * JSON Lines records: one per TCP packet, per connection, and a final summary. Their form is
+ * pinned by schema/ackscope-jsonl.schema.json; every record carries `v` ({@link JSONL_VERSION}).
+ */
 import { TcpOptionKind, type TcpOptions, type TcpPacket } from '../capture/tcp-packet.js';
 import { FLAG_CATALOGUE, flagNameList } from '../analyze/flags.js';
 import type { Finding } from '../analyze/findings.js';
@@ -22,6 +25,9 @@ export interface JsonOptions {
   other?: { kind: number }[];
   malformed?: string;
 }
+
+/** Version of the record format, in every record's `v`: raised by a change that can break a reader. */
+export const JSONL_VERSION = 1;
 
 export function optionsJson(o: TcpOptions): JsonOptions {
   const j: JsonOptions = {};
@@ -76,9 +82,9 @@ export function findingJson(f: Finding): Record<string, unknown> {
 }
 
 /** The packet record: the capture layer's fields, then the analysis (when `r` is given). */
-export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: PacketResult | null): Record<string, unknown> {
-  const rec: Record<string, unknown> = {
-    type: 'packet',
+export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: PacketResult | null, file?: string): Record<string, unknown> {
+  const rec: Record<string, unknown> = file === undefined ? { v: JSONL_VERSION, type: 'packet' } : { v: JSONL_VERSION, type: 'packet', file };
+  Object.assign(rec, {
     frame: p.frame,
     time: Math.round(time * 1e9) / 1e9,
     src: srcAddr(p),
@@ -92,7 +98,7 @@ export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: Packe
     win: p.win,
     frameLen: p.frameLen,
     options: optionsJson(o),
-  };
+  });
   if (p.encapCount) rec.encap = encapJson(p);
   if (r) {
     rec.stream = r.stream;
@@ -111,9 +117,9 @@ export function packetRecord(p: TcpPacket, time: number, o: TcpOptions, r: Packe
   return rec;
 }
 
-export function connectionRecord(s: ConnectionSummary): Record<string, unknown> {
-  const { details: _d, ...rest } = s;
-  return rest;
+export function connectionRecord(s: ConnectionSummary, file?: string): Record<string, unknown> {
+  const { details: _d, type, ...rest } = s;
+  return file === undefined ? { v: JSONL_VERSION, type, ...rest } : { v: JSONL_VERSION, type, file, ...rest };
 }
 
 /**
@@ -141,19 +147,24 @@ export class JsonSink implements Sink {
     this.deferred = new DeferredOutput(write, horizon);
   }
 
+  /** `{"v":1,"type":T[,"file":F]`: the start of a record written as text. */
+  private head(type: string, file: string | undefined): string {
+    return `{"v":${JSONL_VERSION},"type":"${type}"${file === undefined ? '' : `,"file":${JSON.stringify(file)}`}`;
+  }
+
   packet(v: PacketView): void {
     const r = v.r;
-    const rec = packetRecord(v.p, v.time, v.opts, r);
+    const rec = packetRecord(v.p, v.time, v.opts, r, v.file);
     this.deferred.add(v.time, r.conn, r.findings.length > 0 ? r.findings.slice() : NO_FINDINGS, () => stringifyRecord(rec));
   }
 
   frameProblem(f: FrameProblem): void {
-    const rec = JSON.stringify({ type: f.status, frame: f.frame, time: Math.round(f.time * 1e9) / 1e9, reason: f.reason });
+    const rec = `${this.head(f.status, f.file)},"frame":${f.frame},"time":${Math.round(f.time * 1e9) / 1e9},"reason":${JSON.stringify(f.reason)}}`;
     this.deferred.add(f.time, FINISHED, NO_FINDINGS, () => rec);
   }
 
   connectionEnd(e: ConnectionEnd): void {
-    const rec = stringifyRecord(connectionRecord(e.summary()));
+    const rec = stringifyRecord(connectionRecord(e.summary(), e.file));
     this.deferred.add(-Infinity, FINISHED, NO_FINDINGS, () => rec);
   }
 
@@ -161,8 +172,7 @@ export class JsonSink implements Sink {
     this.deferred.release(Infinity);
     const { counts, totals } = run;
     this.write(
-      JSON.stringify({
-        type: 'summary',
+      this.head('summary', run.file) + ',' + JSON.stringify({
         frames: counts.frames,
         tcpPackets: counts.tcp,
         otherFrames: counts.other,
@@ -175,7 +185,7 @@ export class JsonSink implements Sink {
         analysis: Object.fromEntries(FLAG_CATALOGUE.map((f, i) => [f.name, totals.flagCounts[i]!] as const).filter(([, n]) => n > 0)),
         findings: totals.findingCounts,
         health: run.health,
-      }),
+      }).slice(1),
     );
   }
 }

@@ -27,6 +27,8 @@ export interface PacketView {
   r: PacketResult;
   /** Seconds since the first frame of the capture. */
   time: number;
+  /** The capture it came from, when several are analysed in one run. */
+  file: string | undefined;
 }
 
 /** A frame that could not be analysed as TCP (cut by the snaplen, or a bad IP/TCP header). */
@@ -35,6 +37,7 @@ export interface FrameProblem {
   time: number;
   status: 'truncated' | 'malformed';
   reason: string;
+  file: string | undefined;
 }
 
 /** Capture time zero (the first frame's timestamp) in epoch seconds and nanoseconds: times in the analysis are relative to it. */
@@ -52,6 +55,8 @@ export interface ConnectionEnd {
   readonly epoch: Epoch;
   /** The full summary, built on first call and shared by every sink that asks. */
   summary(): ConnectionSummary;
+  /** The capture it came from, when several are analysed in one run. */
+  readonly file: string | undefined;
 }
 
 /** Frame counts of the whole run, by what became of each frame. */
@@ -79,6 +84,8 @@ export interface RunEnd {
   connections: number;
   /** When capture time 0 was; null when no frame was read. */
   epoch: Epoch | null;
+  /** The capture, when several are analysed in one run. */
+  file: string | undefined;
 }
 
 export interface Sink {

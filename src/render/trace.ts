@@ -38,6 +38,8 @@ export interface TraceOptions {
   states: boolean;
   /** Seconds of capture time to hold a line whose finding awaits evidence. */
   horizon: number;
+  /** Captures merged: the letter that starts each line of a capture (see heading.ts). */
+  tags?: ReadonlyMap<string, string> | undefined;
 }
 
 export class TraceSink implements Sink {
@@ -52,7 +54,8 @@ export class TraceSink implements Sink {
     const { p, r, style } = { p: v.p, r: v.r, style: this.style };
     const hasFindings = r.findings.length > 0;
     const parts = traceLineParts(p, v.time, r, v.opts, r.conn.flows[r.dir ^ 1]!.baseSeq);
-    const head = styledLine(style, parts, r.verdict.flags, hasFindings);
+    const tag = this.o.tags !== undefined && v.file !== undefined ? `${this.o.tags.get(v.file) ?? '?'} ` : '';
+    const head = tag + styledLine(style, parts, r.verdict.flags, hasFindings);
     const found = hasFindings ? r.findings.slice() : NO_FINDINGS;
     const extra: string[] = [];
     if (this.o.states) {
@@ -68,7 +71,8 @@ export class TraceSink implements Sink {
   }
 
   frameProblem(f: FrameProblem): void {
-    const line = `${String(f.frame).padStart(5)} ${f.time.toFixed(6).padStart(11)} ${this.style.c.red.bold(`[${f.status}]`)} ${f.reason}`;
+    const tag = this.o.tags !== undefined && f.file !== undefined ? `${this.o.tags.get(f.file) ?? '?'} ` : '';
+    const line = `${tag}${String(f.frame).padStart(5)} ${f.time.toFixed(6).padStart(11)} ${this.style.c.red.bold(`[${f.status}]`)} ${f.reason}`;
     this.deferred.add(f.time, FINISHED, NO_FINDINGS, () => line);
   }
 
