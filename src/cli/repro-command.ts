@@ -52,7 +52,8 @@ Client options:
   --timeout MS         give up and report the count (exit 1) after MS (default: program duration + 10000)
 Server options:
   --idle-timeout MS    drop a peer that has not sent a whole program in MS (default ${SERVER_DEFAULTS.idleTimeoutMs})
-  --max-connections N  concurrent connections (default ${SERVER_DEFAULTS.maxConnections})
+  --max-connections N  concurrent connections (default ${SERVER_DEFAULTS.maxConnections}); when all are taken, the
+                       oldest peer that has not sent a whole program is closed to make room
 Server limits (a program beyond them is refused with a log line and a close): no negative value,
 at most ${LIMITS.maxTotalBytes} bytes in all, ${LIMITS.maxTotalDelayMs} ms of delay in all, ${LIMITS.maxBurstCount} bursts.
 
@@ -152,7 +153,7 @@ async function serverCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await server.stop();
-  stderrLogger()(`stopped (${server.stats.served} served, ${server.stats.refused} refused)`);
+  stderrLogger()(`stopped (${server.stats.served} served, ${server.stats.refused} refused, ${server.stats.evicted} closed to make room)`);
   return ExitCode.Ok;
 }
 

@@ -109,25 +109,31 @@ export async function startLabRun(o: LabRunOptions): Promise<LabRun> {
       });
     };
 
+    // All agents start at once (each is a Node process: starting them one by one costs seconds).
     const wire = agent('wire', 'wire', ['wire', LAB_IF.wireClient, LAB_IF.wireServer, ...o.faults]);
-    await ready(wire.child, 'wire', wire.tail);
-    watch(wire.child, 'wire');
     const server = agent('server', 'server', ['server', LAB_ADDR.server, String(LAB_ADDR.port)]);
-    await ready(server.child, 'server', server.tail);
+    const caps = o.captures.map((side) => {
+      const cap = agent(side, `capture ${side}`, ['capture', side === 'server' ? LAB_IF.server : LAB_IF.client, ...(o.snaplen ? [String(o.snaplen)] : [])]);
+      const it = cap.child.stdout![Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      // The agent writes its pcap header once libpcap is open: that first chunk means ready.
+      const first = Promise.race([
+        it.next(),
+        new Promise<never>((_, reject) =>
+          cap.child.once('exit', (code, sig) => reject(new UserError(`the ${side}-side capture did not start (${exitText(code, sig)}): ${cap.tail()}`, code === ExitCode.NoPermission ? ExitCode.NoPermission : ExitCode.Failure))),
+        ),
+      ]);
+      return { side, cap, it, first };
+    });
+    await Promise.all([ready(wire.child, 'wire', wire.tail), ready(server.child, 'server', server.tail), ...caps.map((c) => c.first)]);
+    watch(wire.child, 'wire');
     watch(server.child, 'server');
 
     const captures: LabRun['captures'] = [];
     const capChildren: ChildProcess[] = [];
-    for (const side of o.captures) {
-      const role: LabRole = side;
-      const cap = agent(role, `capture ${side}`, ['capture', side === 'server' ? LAB_IF.server : LAB_IF.client, ...(o.snaplen ? [String(o.snaplen)] : [])]);
-      const it = cap.child.stdout![Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      const first = await Promise.race([
-        it.next(),
-        new Promise<never>((_, reject) => cap.child.once('exit', (code, sig) => reject(new UserError(`the ${side}-side capture did not start (${exitText(code, sig)}): ${cap.tail()}`, code === ExitCode.NoPermission ? ExitCode.NoPermission : ExitCode.Failure)))),
-      ]);
+    for (const { side, cap, it, first } of caps) {
+      const head = await first;
       const stream = (async function* () {
-        if (!first.done) yield first.value;
+        if (!head.done) yield head.value;
         for (;;) {
           const n = await it.next();
           if (n.done) return;
@@ -135,7 +141,7 @@ export async function startLabRun(o: LabRunOptions): Promise<LabRun> {
         }
       })();
       capChildren.push(cap.child);
-      captures.push({ side, source: captureFromStream(`${side}-side capture (${lab.ns[role]} ${side === 'server' ? LAB_IF.server : LAB_IF.client})`, stream) });
+      captures.push({ side, source: captureFromStream(`${side}-side capture (${lab.ns[side]} ${side === 'server' ? LAB_IF.server : LAB_IF.client})`, stream) });
     }
 
     let clientChild: ChildProcess | null = null;
