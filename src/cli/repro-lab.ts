@@ -78,19 +78,20 @@ export async function runLab(o: RunLabOptions): Promise<number> {
     // Other sides: buffer their bytes now (the capture must keep draining), analyse afterwards.
     const held = others.map((c) => {
       const chunks: CapturedPacket[] = [];
-      const copy = c.source.run((p) => void chunks.push({ ...p, data: Buffer.from(p.data.subarray(0, p.caplen)) }));
+      const copy = c.source.run((p) => void chunks.push({ ...p, data: Buffer.from(p.data.subarray(p.offset, p.offset + p.caplen)), offset: 0 }));
       return { c, chunks, copy };
     });
     const result = await Promise.race([lab.runClient(), lab.broken.then((why) => ({ broken: why }))]);
     await new Promise((r) => setTimeout(r, 300)); // the last FIN/ACKs
     await lab.finish();
-    await first;
+    const analysed = await first;
     for (const [i, h] of held.entries()) {
       await h.copy;
       if (o.format === 'text') process.stdout.write(`\n${h.c.side}-side capture:\n`);
       await analyse({ side: h.c.side, source: { name: h.c.source.name, run: (sink) => (h.chunks.forEach(sink), Promise.resolve()) } }, i + 1);
     }
     for (const w of writers.splice(0)) w.close();
+    if (analysed.code !== ExitCode.Ok) return analysed.code; // its one-line error is on stderr
     if ('broken' in result) {
       process.stderr.write(`ackscope: ${result.broken}; the lab was removed\n`);
       return ExitCode.Failure;
