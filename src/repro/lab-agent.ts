@@ -8,10 +8,12 @@
  *   server HOST PORT                      the repro server
  *
  * Each prints nothing on stdout before it is ready (the wire and the server print `ready`, the
- * capture its pcap header) and stops on SIGTERM, SIGINT, or when its standard input ends: the
- * parent holds the other end of that pipe, so an agent never outlives the run that started it,
- * however that run ended. Log lines go to stderr; errors as one line and a nonzero exit.
+ * capture its pcap header) and stops on SIGTERM, SIGINT, or when its standard input (a pipe)
+ * ends: the parent holds the other end of that pipe, so an agent never outlives the run that
+ * started it, however that run ended. (samples/make-captures.sh starts a wire as a background
+ * job, stdin not a pipe: that one stops on SIGTERM only.) Log lines go to stderr; errors as one line and a nonzero exit.
  */
+import { fstatSync } from 'node:fs';
 import { ExitCode, UserError } from '../capture/errors.js';
 
 type Stop = () => void | Promise<void>;
@@ -28,9 +30,19 @@ function onEnd(stop: Stop): void {
   };
   process.once('SIGTERM', go);
   process.once('SIGINT', go);
-  process.stdin.on('end', go);
-  process.stdin.on('error', go);
-  process.stdin.resume();
+  // Only a pipe or socket means "a parent holds the other end" (a script's background job reads /dev/null).
+  let pipe = false;
+  try {
+    const st = fstatSync(0);
+    pipe = st.isFIFO() || st.isSocket(); // Node makes its child pipes socket pairs
+  } catch {
+    // no stdin at all
+  }
+  if (pipe) {
+    process.stdin.on('end', go);
+    process.stdin.on('error', go);
+    process.stdin.resume();
+  }
 }
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
