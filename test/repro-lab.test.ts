@@ -251,7 +251,7 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
     {
       fault: 'drop-after-fin',
       capture: 'server',
-      extra: ['--timeout', '1500'],
+      extra: ['--timeout', '3000'], // not shorter: on a loaded machine the connection itself can take a second
       code: 1,
       check: (flags, _recs, r) => {
         assert.ok(framesWith(flags, 'retransmission').length >= 2, 'the server retransmits data the client never gets');
@@ -300,7 +300,8 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
     const server = agreesWithTshark(file);
     const client = agreesWithTshark(join(dir, 'both-client.pcapng'));
     assert.deepEqual(framesWith(server, 'lost_segment'), [], 'the server side saw every segment it sent');
-    assert.ok(framesWith(server, 'retransmission').length >= 1);
+    // Its resend is a Retransmission to tshark, or Out-Of-Order when the server's fast recovery sends it within tshark's reordering window.
+    assert.ok(framesWith(server, 'retransmission').length + framesWith(server, 'out_of_order').length >= 1, 'the server sends the dropped segment again');
     assert.equal(framesWith(client, 'lost_segment').length, 1);
   });
 

@@ -73,7 +73,9 @@ async function main(argv: string[]): Promise<void> {
       head.writeUInt32LE(live.snaplen, 16);
       head.writeUInt32LE(live.linktype, 20);
       process.stdout.write(head);
+      let last = Date.now();
       const done = live.run((p) => {
+        last = Date.now();
         const rec = Buffer.allocUnsafe(16 + p.caplen);
         rec.writeUInt32LE(p.tsSec, 0);
         rec.writeUInt32LE(p.tsNsec, 4);
@@ -83,6 +85,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(rec);
       });
       onEnd(async () => {
+        // Packets may still wait in libpcap's ring (a loaded machine reads it late): take them
+        // until the capture has been quiet for 150 ms, for at most 2 s.
+        const until = Date.now() + 2000;
+        while (Date.now() - last < 150 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
         live.stop();
         await done;
         await new Promise<void>((r) => process.stdout.write('', () => r()));

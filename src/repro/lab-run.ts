@@ -124,7 +124,7 @@ export async function startLabRun(o: LabRunOptions): Promise<LabRun> {
       ]);
       return { side, cap, it, first };
     });
-    await Promise.all([ready(wire.child, 'wire', wire.tail), ready(server.child, 'server', server.tail), ...caps.map((c) => c.first)]);
+    await Promise.all([lab.linksUp(), ready(wire.child, 'wire', wire.tail), ready(server.child, 'server', server.tail), ...caps.map((c) => c.first)]);
     watch(wire.child, 'wire');
     watch(server.child, 'server');
 

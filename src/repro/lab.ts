@@ -165,6 +165,32 @@ export class Lab {
     return lab;
   }
 
+  /**
+   * Resolves when all four veth ends are operationally UP. The kernel reports a new carrier through
+   * its link watcher, which may wait up to a second (longer on a loaded machine); until then the
+   * veth drops what it is given, and the client's first ARP and SYN would be lost.
+   */
+  async linksUp(timeoutMs = 10_000): Promise<void> {
+    const { execFile } = await import('node:child_process');
+    const show = (ns: string): Promise<string> =>
+      new Promise((resolve) => execFile('ip', ['-n', ns, '-o', 'link', 'show'], { encoding: 'utf8' }, (_e, out) => resolve(out ?? '')));
+    const spaces = [this.ns.client, this.ns.server, this.ns.wire];
+    const want: [number, string][] = [
+      [0, LAB_IF.client],
+      [1, LAB_IF.server],
+      [2, LAB_IF.wireClient],
+      [2, LAB_IF.wireServer],
+    ];
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const outs = await Promise.all(spaces.map(show));
+      const down = want.filter(([i, dev]) => !new RegExp(`^\\d+: ${dev}@\\S+ .* state UP `, 'm').test(outs[i]!));
+      if (down.length === 0) return;
+      if (Date.now() > until) throw new UserError(`the lab's links did not come up within ${timeoutMs} ms (${down.map((d) => d[1]).join(', ')})`, ExitCode.Failure);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** Starts `node ARGS...` inside the namespace of `role`; killed by teardown() if still running. */
   spawnNode(role: LabRole, args: string[]): ChildProcess {
     if (this.torn) throw new Error('lab already torn down');

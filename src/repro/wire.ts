@@ -59,7 +59,7 @@ export function startWire(o: WireOptions): RunningWire {
     if (stopped) return;
     const h = from === 'client' ? server.handle : client.handle;
     try {
-      (h as CapHandle & { send(b: Buffer, n: number): void }).send(frame, frame.length);
+      h.send(frame, frame.length);
       if (from === 'client') stats.toServer++;
       else stats.toClient++;
     } catch (e) {
