@@ -85,10 +85,12 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(rec);
       });
       onEnd(async () => {
-        // Packets may still wait in libpcap's ring (a loaded machine reads it late): take them
-        // until the capture has been quiet for 150 ms, for at most 2 s.
-        const until = Date.now() + 2000;
-        while (Date.now() - last < 150 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        // Packets may still wait in libpcap's ring (a loaded machine reads it late): give the
+        // event loop a few turns to read them, then go on until the capture has been quiet for
+        // 150 ms, for at most 2 s.
+        const start = Date.now();
+        last = Math.max(last, start - 50);
+        while (Date.now() - last < 150 && Date.now() - start < 2000) await new Promise((r) => setTimeout(r, 25));
         live.stop();
         await done;
         await new Promise<void>((r) => process.stdout.write('', () => r()));
