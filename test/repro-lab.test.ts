@@ -261,77 +261,72 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
     },
   ];
 
-  it('each fault has its effect on the capture, and ackscope agrees with tshark on every flag', async () => {
-    const results: { c: (typeof cases)[number]; r: Run; file: string }[] = [];
-    // Three runs at a time: concurrent labs, bounded load.
-    for (let i = 0; i < cases.length; i += 3) {
-      results.push(
-        ...(await Promise.all(
-          cases.slice(i, i + 3).map(async (c) => {
-            const file = join(dir, `${c.fault.replace(/[:,]/g, '_')}.pcapng`);
-            const r = await startRun(['--fault', c.fault, '--capture', c.capture, '--write', file, '--format', 'json', ...QUICK, ...(c.extra ?? [])]).done;
-            return { c, r, file };
-          }),
-        )),
-      );
-    }
-    const failures: string[] = [];
-    for (const { c, r, file } of results) {
-      try {
+  describe('each fault has its effect on its capture, and ackscope agrees with tshark on every flag', () => {
+    // All these runs go at once (concurrent labs must work); each test waits for its own.
+    const runs = new Map<string, Promise<{ r: Run; file: string }>>();
+    const launch = (key: string, args: string[]): Promise<{ r: Run; file: string }> => {
+      const file = join(dir, `${key.replace(/[:,]/g, '_')}.pcapng`);
+      return startRun([...args, '--write', file, '--format', 'json', ...QUICK]).done.then((r) => ({ r, file }));
+    };
+    before(() => {
+      for (const c of cases) runs.set(c.fault, launch(c.fault, ['--fault', c.fault, '--capture', c.capture, ...(c.extra ?? [])]));
+      runs.set('both', launch('both', ['--fault', 'drop:server:3', '--capture', 'both']));
+    });
+    for (const c of cases) {
+      it(`${c.fault} (captured on the ${c.capture} side)`, async () => {
+        const { r, file } = await runs.get(c.fault)!;
         assert.equal(r.code, c.code, `exit ${r.code}\n${r.stderr}`);
         const recs = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Rec);
         const flags = agreesWithTshark(file);
         try {
           c.check(flags, recs, r);
         } catch (e) {
-          throw new Error(`${(e as Error).message}\ntshark flags: ${JSON.stringify([...flags].filter(([, v]) => v.length))}`);
+          throw new Error(`${(e as Error).message}\ntshark flags: ${JSON.stringify([...flags].filter(([, v]) => v.length))}\nstderr:\n${r.stderr}`);
         }
-      } catch (e) {
-        failures.push(`${c.fault}: ${(e as Error).message}\nstderr:\n${r.stderr}`);
-      }
+      });
     }
-    assert.deepEqual(failures, []);
+    it('--capture both analyses and writes each side: the server sees its resend, the client the gap', async () => {
+      const { r, file } = await runs.get('both')!;
+      assert.equal(r.code, 0, r.stderr);
+      const server = agreesWithTshark(file);
+      const client = agreesWithTshark(file.replace(/\.pcapng$/, '-client.pcapng'));
+      assert.deepEqual(framesWith(server, 'lost_segment'), [], 'the server side saw every segment it sent');
+      // Its resend is a Retransmission to tshark, or Out-Of-Order when the server's fast recovery sends it within tshark's reordering window.
+      assert.ok(framesWith(server, 'retransmission').length + framesWith(server, 'out_of_order').length >= 1, 'the server sends the dropped segment again');
+      assert.equal(framesWith(client, 'lost_segment').length, 1);
+    });
   });
 
-  it('--capture both analyses and writes each side: the server sees its retransmission, the client the gap', async () => {
-    const file = join(dir, 'both.pcapng');
-    const r = await startRun(['--fault', 'drop:server:3', '--capture', 'both', '--write', file, '--format', 'json', ...QUICK]).done;
-    assert.equal(r.code, 0, r.stderr);
-    const server = agreesWithTshark(file);
-    const client = agreesWithTshark(join(dir, 'both-client.pcapng'));
-    assert.deepEqual(framesWith(server, 'lost_segment'), [], 'the server side saw every segment it sent');
-    // Its resend is a Retransmission to tshark, or Out-Of-Order when the server's fast recovery sends it within tshark's reordering window.
-    assert.ok(framesWith(server, 'retransmission').length + framesWith(server, 'out_of_order').length >= 1, 'the server sends the dropped segment again');
-    assert.equal(framesWith(client, 'lost_segment').length, 1);
-  });
+  // These two run at once; the next test must be alone (any new run removes stale labs).
+  describe('teardown', { concurrency: true }, () => {
+    it('removes the lab when the run gets SIGINT', async () => {
+      const run = startRun(['--fault', 'vbox-nat']);
+      await run.waitFor(/ client: closed write end of connection\n/);
+      const names = labsOf(run.child.pid!);
+      assert.equal(names.length, 3);
+      const pids = names.flatMap(nsPids);
+      assert.ok(pids.length >= 3, 'wire, server, capture and client run in the lab');
+      run.child.kill('SIGINT');
+      await run.done;
+      assert.equal(run.code, 130, run.stderr);
+      assert.match(run.stderr, / lab: SIGINT: removing the lab\n/);
+      assert.deepEqual(labsOf(run.child.pid!), []);
+      // SIGKILLed processes take a moment to be reaped (by init, once their parent has gone).
+      for (let i = 0; i < 40 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(pids.filter(alive), [], 'processes of the lab still running');
+    });
 
-  it('removes the lab when the run gets SIGINT', async () => {
-    const run = startRun(['--fault', 'vbox-nat']);
-    await run.waitFor(/ client: closed write end of connection\n/);
-    const names = labsOf(run.child.pid!);
-    assert.equal(names.length, 3);
-    const pids = names.flatMap(nsPids);
-    assert.ok(pids.length >= 3, 'wire, server, capture and client run in the lab');
-    run.child.kill('SIGINT');
-    await run.done;
-    assert.equal(run.code, 130, run.stderr);
-    assert.match(run.stderr, / lab: SIGINT: removing the lab\n/);
-    assert.deepEqual(labsOf(run.child.pid!), []);
-    // SIGKILLed processes take a moment to be reaped (by init, once their parent has gone).
-    for (let i = 0; i < 40 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(pids.filter(alive), [], 'processes of the lab still running');
-  });
-
-  it('stops and removes the lab when the wire is killed with SIGKILL', async () => {
-    const run = startRun(['--fault', 'vbox-nat']);
-    await run.waitFor(/ client: closed write end of connection\n/);
-    const wireNs = labsOf(run.child.pid!).find((n) => n.endsWith('-wire'))!;
-    const [wirePid] = nsPids(wireNs);
-    process.kill(wirePid!, 'SIGKILL');
-    await run.done;
-    assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, /ackscope: the wire stopped during the run \(killed by SIGKILL\); the lab was removed\n/);
-    assert.deepEqual(labsOf(run.child.pid!), []);
+    it('stops and removes the lab when the wire is killed with SIGKILL', async () => {
+      const run = startRun(['--fault', 'vbox-nat']);
+      await run.waitFor(/ client: closed write end of connection\n/);
+      const wireNs = labsOf(run.child.pid!).find((n) => n.endsWith('-wire'))!;
+      const [wirePid] = nsPids(wireNs);
+      process.kill(wirePid!, 'SIGKILL');
+      await run.done;
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /ackscope: the wire stopped during the run \(killed by SIGKILL\); the lab was removed\n/);
+      assert.deepEqual(labsOf(run.child.pid!), []);
+    });
   });
 
   it('a run killed with SIGKILL leaves its lab; the next run removes it and says so', async () => {
