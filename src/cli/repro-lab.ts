@@ -8,7 +8,7 @@ import type { ConnectionSummary } from '../analyze/summary.js';
 import { ExitCode, UserError } from '../capture/errors.js';
 import type { CapturedPacket, PacketSource } from '../capture/packet.js';
 import { createFault } from '../repro/faults/index.js';
-import { LAB_ADDR } from '../repro/lab.js';
+import { LAB_ADDR, type Lab } from '../repro/lab.js';
 import { startLabRun, type CaptureSide, type LabRun } from '../repro/lab-run.js';
 import { goTimestamp } from '../repro/log.js';
 import { analyzeSource, type Format } from './analyze.js';
@@ -36,9 +36,10 @@ export async function runLab(o: RunLabOptions): Promise<number> {
   const log = (who: string, msg: string): void => void process.stderr.write(`${goTimestamp()} ${who}: ${msg}\n`);
 
   let run: LabRun | null = null;
+  let built: Lab | null = null;
   const onSignal = (sig: NodeJS.Signals): void => {
     log('lab', `${sig}: removing the lab`);
-    run?.lab.teardown();
+    built?.teardown();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);
@@ -53,6 +54,7 @@ export async function runLab(o: RunLabOptions): Promise<number> {
       clientArgs: o.clientArgs,
       log,
       received: (b) => log('client', `received ${JSON.stringify(b.toString('latin1'))}`),
+      onLab: (l) => (built = l),
     });
     const lab = run;
     // The first side is analysed live; any other is kept and analysed after it.
@@ -101,7 +103,7 @@ export async function runLab(o: RunLabOptions): Promise<number> {
     return result.code;
   } finally {
     for (const w of writers) w.close();
-    run?.lab.teardown();
+    (built as Lab | null)?.teardown();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -23,6 +23,8 @@ export interface LabRunOptions {
   log: (who: string, msg: string) => void;
   /** Bytes the client received. */
   received: (b: Buffer) => void;
+  /** Called as soon as the lab exists (before its processes start), for signal handlers that must remove it. */
+  onLab?: (lab: Lab) => void;
 }
 
 export interface ClientOutcome {
@@ -60,6 +62,11 @@ function lines(stream: NodeJS.ReadableStream, line: (l: string) => void): void {
   stream.on('end', () => rest && line(rest));
 }
 
+/** An agent's exit status worth passing on (no libpcap, no permission, no such interface), else Failure. */
+function agentCode(code: number | null): ExitCode {
+  return code === ExitCode.NoPermission || code === ExitCode.NoLibpcap || code === ExitCode.NoSuchInterface ? code : ExitCode.Failure;
+}
+
 /** Waits for the `ready` line an agent prints, or its exit (then rejects with its last stderr line). */
 function ready(child: ChildProcess, what: string, stderrTail: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -73,7 +80,7 @@ function ready(child: ChildProcess, what: string, stderrTail: () => string): Pro
       }
     };
     const onExit = (code: number | null, sig: string | null): void => {
-      reject(new UserError(`the lab's ${what} did not start (${sig ?? `exit ${code}`}): ${stderrTail() || 'no message'}`, code === ExitCode.NoPermission ? ExitCode.NoPermission : ExitCode.Failure));
+      reject(new UserError(`the lab's ${what} did not start (${sig ?? `exit ${code}`}): ${stderrTail() || 'no message'}`, agentCode(code)));
     };
     child.stdout!.on('data', onData);
     child.once('exit', onExit);
@@ -86,6 +93,7 @@ function exitText(code: number | null, sig: string | null): string {
 
 export async function startLabRun(o: LabRunOptions): Promise<LabRun> {
   const lab = Lab.build((ids) => o.log('lab', `removed ${ids.length} stale lab${ids.length === 1 ? '' : 's'} left by killed runs (${ids.join(', ')})`));
+  o.onLab?.(lab);
   let finishing = false;
   try {
     o.log('lab', `namespaces ${lab.ns.client} (${LAB_ADDR.client}), ${lab.ns.server} (${LAB_ADDR.server}), wire in ${lab.ns.wire}; faults: ${o.faults.length ? o.faults.join(', ') : 'none'}`);
@@ -119,7 +127,7 @@ export async function startLabRun(o: LabRunOptions): Promise<LabRun> {
       const first = Promise.race([
         it.next(),
         new Promise<never>((_, reject) =>
-          cap.child.once('exit', (code, sig) => reject(new UserError(`the ${side}-side capture did not start (${exitText(code, sig)}): ${cap.tail()}`, code === ExitCode.NoPermission ? ExitCode.NoPermission : ExitCode.Failure))),
+          cap.child.once('exit', (code, sig) => reject(new UserError(`the ${side}-side capture did not start (${exitText(code, sig)}): ${cap.tail()}`, agentCode(code)))),
         ),
       ]);
       return { side, cap, it, first };
