@@ -2,7 +2,7 @@
  * Several captures: in turn (headed, JSON records carry `file`), and `--merge`d into one time line
  * in mergecap's order, each capture tracked on its own, with connections seen at both ends side by
  * side. Two-ended captures are made for real: client and server namespaces joined through a third
- * namespace running samples/wire.py (a userspace wire that drops chosen server segments; this
+ * namespace running ackscope's lab wire (src/repro/wire.ts, dropping a chosen server segment; this
  * kernel has no netem), tcpdump at the client's and the server's interface. A hand-built pair adds
  * what the wire cannot do: an ACK rewritten in the middle.
  */
@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { PcapWriter } from '../src/capture/pcap-writer.js';
 import { runCli } from './helpers/cli.js';
 import { convoFrames, HANDSHAKE, type Step } from './helpers/convo.js';
-import { SAMPLES } from './helpers/paths.js';
+import { ROOT, SAMPLES } from './helpers/paths.js';
 
 let dir = '';
 before(() => {
@@ -156,7 +156,13 @@ describe('--merge of real captures at both ends of a path through a dropping wir
       ip('-n', C, 'addr', 'add', '10.78.0.1/24', 'dev', `${NS}a`);
       ip('-n', S, 'addr', 'add', '10.78.0.2/24', 'dev', `${NS}b`);
       // The wire drops the 3rd server data segment: the server's end sees it, the client's does not.
-      kids.push(spawn('ip', ['netns', 'exec', M, 'python3', join(SAMPLES, 'wire.py'), `${NS}wa`, `${NS}wb`, '--drop', '3'], { stdio: 'ignore' }));
+      const wire = spawn('ip', ['netns', 'exec', M, process.execPath, join(ROOT, 'dist', 'src', 'repro', 'lab-agent.js'), 'wire', `${NS}wa`, `${NS}wb`, 'drop:server:3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      kids.push(wire);
+      // The wire says `ready` once both ends are open.
+      await new Promise<void>((resolve, reject) => {
+        wire.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+        wire.once('exit', (c) => reject(new Error(`the lab wire exited (${c}) before it was ready`)));
+      });
       fa = join(dir, 'client-side.pcap');
       fb = join(dir, 'server-side.pcap');
       const td = (n: string, i: string, f: string): ChildProcess => spawn('ip', ['netns', 'exec', n, 'tcpdump', '-i', i, '-U', '--immediate-mode', '-w', f, 'tcp'], { stdio: 'ignore' });

@@ -195,3 +195,57 @@ describe('repro client against servers that are not ours', () => {
     }
   });
 });
+
+describe('repro server under a slow-connection flood', () => {
+  it('still serves a real client all its bytes while 1,000 silent connections are open (64 slots, oldest silent peer closed to make room)', async () => {
+    const logs: string[] = [];
+    // A long idle timeout: without eviction the flood would hold every slot for the whole test.
+    const server = await startServer({ host: '127.0.0.1', port: 0, idleTimeoutMs: 60_000, maxConnections: 64, log: (m) => logs.push(m) });
+    const flood: import('node:net').Socket[] = [];
+    try {
+      let connected = 0;
+      await new Promise<void>((resolve, reject) => {
+        for (let i = 0; i < 1000; i++) {
+          const s = connect({ host: '127.0.0.1', port: server.port });
+          s.on('error', () => undefined); // evicted peers see resets
+          s.once('connect', () => ++connected === 1000 && resolve());
+          flood.push(s);
+        }
+        setTimeout(() => reject(new Error(`only ${connected} of 1000 flood connections connected`)), 20_000).unref();
+      });
+      // Let the server accept them all (accepting lags the client side's connect).
+      await new Promise((r) => setTimeout(r, 500));
+      const memBefore = process.memoryUsage().heapUsed;
+      const out = sink();
+      const r = await runClient({ host: '127.0.0.1', port: server.port, program: FAST, closeDelayMs: 0, timeoutMs: 5000, out: out.out, log: () => undefined });
+      assert.deepEqual([r.code, r.copied, out.text()], [0, 10, '0123\n0123\n']);
+      assert.ok(server.stats.evicted >= 1000 - 64, `only ${server.stats.evicted} silent peers closed to make room`);
+      assert.equal(server.stats.served, 1);
+      assert.ok(logs.some((l) => /closed to make room \(no whole program yet, all 64 slots taken/.test(l)));
+      assert.ok(logs.length < 50, `a flood must not log a line per connection (${logs.length} lines)`);
+      // Bounded: the server holds at most its 64 slots; the heap did not grow with the flood by more than a few MB.
+      assert.ok(process.memoryUsage().heapUsed - memBefore < 8 * 1024 * 1024);
+    } finally {
+      for (const s of flood) s.destroy();
+      await server.stop();
+    }
+  });
+
+  it('refuses a new connection only when every slot is serving a program', async () => {
+    const logs: string[] = [];
+    const server = await startServer({ host: '127.0.0.1', port: 0, idleTimeoutMs: 5000, maxConnections: 2, log: (m) => logs.push(m) });
+    try {
+      const slow = { ...FAST, burstDelay: 400 };
+      const a = runClient({ host: '127.0.0.1', port: server.port, program: slow, closeDelayMs: 0, timeoutMs: 5000, out: sink().out, log: () => undefined });
+      const b = runClient({ host: '127.0.0.1', port: server.port, program: slow, closeDelayMs: 0, timeoutMs: 5000, out: sink().out, log: () => undefined });
+      await new Promise((r) => setTimeout(r, 150));
+      const c = await raw(server.port, encodeProgram(FAST), true, 2000);
+      assert.equal(c.data.length, 0);
+      assert.ok(logs.some((l) => /refused, 2 connections already serving a program/.test(l)));
+      assert.deepEqual((await Promise.all([a, b])).map((r) => r.code), [0, 0]);
+      assert.equal(server.stats.evicted, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -21,6 +21,8 @@ export interface CapHandle {
   /** Returns the link type name (`ETHERNET`, `LINKTYPE_LINUX_SLL`, ... or `Unknown linktype N`). Throws libpcap's message. */
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
   close(): boolean;
+  /** pcap_sendpacket: sends the first `size` bytes of `buffer` as a frame. Throws libpcap's message. */
+  send(buffer: Buffer, size?: number): void;
   on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this;
   removeAllListeners(event?: string): this;
 }

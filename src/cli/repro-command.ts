@@ -12,6 +12,9 @@ import { useColor } from './color.js';
 export const REPRO_HELP = `Usage: ackscope repro server [--addr HOST:PORT] [--idle-timeout MS] [--max-connections N]
        ackscope repro client [--addr HOST:PORT] [program options] [--close-delay MS] [--timeout MS]
        ackscope repro run    [--addr HOST:PORT] [program options] [--close-delay MS] [--iface IF] [--write FILE] [--format F]
+       ackscope repro run    --fault NAME[:ARGS] [--fault ...] [--capture server|client|both] [--snaplen N]
+                             [program options] [--close-delay MS] [--timeout MS] [--write FILE] [--format F]
+       ackscope repro faults
 
 The half-close reproducer, wire-compatible with the vbox-portforward Go program: either end may be
 the original. The client sends a 40-byte program (five little-endian int64: burst size, burst
@@ -24,6 +27,19 @@ after each, then closes. The client reads the preamble line, half-closes its wri
   client   dial (default ${CLIENT_DEFAULTS.host}:${CLIENT_DEFAULTS.port}); exit 0 when every byte arrived, 1 otherwise
   run      both on loopback (an ephemeral port unless --addr), captured live and analysed: the
            client's log on stderr, the annotated trace and a verdict on stdout (needs root or CAP_NET_RAW)
+  run --fault  the same through a middlebox lab (needs root): the client in a network namespace at
+           10.0.2.2, the server in another at 10.0.2.15 (the seed's addresses), joined by a wire
+           that applies the faults in order; captured on the server's side by default (as the
+           seed's author did, in the guest). --fault none is a plain cable. With --capture both
+           the client side is analysed after the server side, and --write FILE also writes
+           FILE-client. The lab is removed at the end, on SIGINT/SIGTERM, and if the wire dies;
+           a lab left by a killed run is removed by the next one.
+  faults   list the faults with a line on each
+
+Fault options (run --fault):
+  --fault SPEC         vbox-nat, vbox-nat:rst, drop:server:3,7 ... (ackscope repro faults); repeatable
+  --capture SIDE       server (default), client or both
+  --snaplen N          bytes kept per captured packet (default 65535)
 
 Program options (client, run):
   --burst-size N       bytes per burst (default ${DEFAULT_PROGRAM.burstSize})
@@ -36,12 +52,14 @@ Client options:
   --timeout MS         give up and report the count (exit 1) after MS (default: program duration + 10000)
 Server options:
   --idle-timeout MS    drop a peer that has not sent a whole program in MS (default ${SERVER_DEFAULTS.idleTimeoutMs})
-  --max-connections N  concurrent connections (default ${SERVER_DEFAULTS.maxConnections})
+  --max-connections N  concurrent connections (default ${SERVER_DEFAULTS.maxConnections}); when all are taken, the
+                       oldest peer that has not sent a whole program is closed to make room
 Server limits (a program beyond them is refused with a log line and a close): no negative value,
 at most ${LIMITS.maxTotalBytes} bytes in all, ${LIMITS.maxTotalDelayMs} ms of delay in all, ${LIMITS.maxBurstCount} bursts.
 
-Exit status: 0 ok, 1 bytes missing, 64 usage, 75 port in use, 76 server unreachable,
-68/69/77 as for analyze --iface (repro run).
+Exit status: 0 ok, 1 bytes missing (or the lab's wire died), 64 usage, 75 port in use, 76 server
+unreachable, 68/69/77 as for analyze --iface (repro run); 77 also: --fault without root;
+130/143 interrupted by SIGINT/SIGTERM (the lab is removed first).
 `;
 
 const PROGRAM_OPTS = {
@@ -54,7 +72,33 @@ const PROGRAM_OPTS = {
   timeout: { type: 'string' },
 } as const;
 
-function programFrom(v: Record<string, string | boolean | undefined>): Program {
+/** The program options given, as `repro client` arguments (checked here first, so errors read the same). */
+function programArgs(v: Record<string, string | boolean | string[] | undefined>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(PROGRAM_OPTS)) {
+    const x = v[k];
+    if (typeof x === 'string') {
+      intOption(k, x, k === 'timeout' ? 1 : 0);
+      out.push(`--${k}`, x);
+    }
+  }
+  return out;
+}
+
+async function faultsCommand(argv: string[]): Promise<number> {
+  const { values } = parseOrUsage({ args: argv, options: { help: { type: 'boolean', short: 'h' } } }, 'repro faults');
+  if (values.help) {
+    process.stdout.write(REPRO_HELP);
+    return ExitCode.Ok;
+  }
+  const { FAULTS, NO_FAULT } = await import('../repro/faults/index.js');
+  const rows: [string, string][] = [[NO_FAULT, 'a plain cable: every frame passes unchanged'], ...FAULTS.map((f): [string, string] => [f.usage, f.summary])];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(rows.map(([u, s]) => `${u.padEnd(w)}  ${s}\n`).join(''));
+  return ExitCode.Ok;
+}
+
+function programFrom(v: Record<string, string | boolean | string[] | undefined>): Program {
   const n = (k: string, d: number): number => intOption(k, v[k] as string | undefined) ?? d;
   return {
     burstSize: n('burst-size', DEFAULT_PROGRAM.burstSize),
@@ -74,13 +118,15 @@ export async function reproCommand(argv: string[]): Promise<number> {
       return clientCommand(rest);
     case 'run':
       return runCommand(rest);
+    case 'faults':
+      return faultsCommand(rest);
     case '-h':
     case '--help':
     case undefined:
       process.stdout.write(REPRO_HELP);
       return sub === undefined ? ExitCode.Usage : ExitCode.Ok;
     default:
-      throw new UserError(`unknown repro command '${sub}' (server, client, run)`, ExitCode.Usage);
+      throw new UserError(`unknown repro command '${sub}' (server, client, run, faults)`, ExitCode.Usage);
   }
 }
 
@@ -107,7 +153,7 @@ async function serverCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await server.stop();
-  stderrLogger()(`stopped (${server.stats.served} served, ${server.stats.refused} refused)`);
+  stderrLogger()(`stopped (${server.stats.served} served, ${server.stats.refused} refused, ${server.stats.evicted} closed to make room)`);
   return ExitCode.Ok;
 }
 
@@ -142,6 +188,9 @@ async function runCommand(argv: string[]): Promise<number> {
         write: { type: 'string', short: 'w' },
         format: { type: 'string', short: 'f' },
         'no-color': { type: 'boolean' },
+        fault: { type: 'string', multiple: true },
+        capture: { type: 'string' },
+        snaplen: { type: 'string' },
         ...PROGRAM_OPTS,
       },
     },
@@ -153,6 +202,20 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   const format = (values.format ?? 'text') as Format;
   if (!['text', 'json', 'summary'].includes(format)) throw new UserError(`--format must be text, json or summary`, ExitCode.Usage);
+  if (values.fault !== undefined) {
+    if (values.addr !== undefined || values.iface !== undefined) throw new UserError('--fault runs in the lab at fixed addresses: --addr and --iface do not apply', ExitCode.Usage);
+    const { runLab } = await import('./repro-lab.js');
+    return runLab({
+      faults: values.fault,
+      capture: values.capture ?? 'server',
+      snaplen: intOption('snaplen', values.snaplen, 1),
+      format,
+      color: useColor(process.stdout, values['no-color'] ? false : undefined),
+      write: values.write,
+      clientArgs: programArgs(values),
+    });
+  }
+  if (values.capture !== undefined || values.snaplen !== undefined) throw new UserError('--capture and --snaplen go with --fault', ExitCode.Usage);
   const a = parseAddr(values.addr ?? '127.0.0.1:0');
   const program = programFrom(values);
   const { openLive, listInterfaces } = await import('../capture/live.js');

@@ -3,7 +3,10 @@
  * bursts and closes. It keeps writing after the client half-closes (that is the point).
  * It faces the network: every program is validated, short or bad ones get a log line and a
  * close, idle peers are dropped, concurrent connections are bounded, and nothing a peer sends
- * can make it throw.
+ * can make it throw. When every slot is taken, the oldest peer that has not yet sent a whole
+ * program is closed to make room (a flood of silent or slow connections cannot lock real
+ * clients out until the idle timeout); only when every slot is serving a program is a new
+ * connection refused. Memory stays bounded by the slot count.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { ExitCode, UserError } from '../capture/errors.js';
@@ -24,8 +27,8 @@ export const SERVER_DEFAULTS = { host: '0.0.0.0', port: 19622, idleTimeoutMs: 10
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
-  /** Connections served to completion, and refused (bad program, idle, over the limit). */
-  readonly stats: { served: number; refused: number };
+  /** Connections served to completion, refused (bad program, idle, over the limit), and closed to make room. */
+  readonly stats: { served: number; refused: number; evicted: number };
   stop(): Promise<void>;
 }
 
@@ -41,7 +44,10 @@ const sleep = (ms: number, timers: Set<NodeJS.Timeout>): Promise<void> =>
 export function startServer(o: ServerOptions): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const stats = { served: 0, refused: 0 };
+  const stats = { served: 0, refused: 0, evicted: 0 };
+  /** Sockets that have not yet sent a whole program, oldest first (a Set keeps insertion order). */
+  const waiting = new Set<Socket>();
+  let evictLogged = 0;
   let stopping = false;
 
   const serve = async (sock: Socket, p: Program, peer: string): Promise<void> => {
@@ -60,14 +66,27 @@ export function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const server: Server = createServer({ allowHalfOpen: true }, (sock) => {
     const peer = `${sock.remoteAddress}:${sock.remotePort}`;
+    if (sockets.size >= o.maxConnections && !stopping) {
+      const oldest = waiting.values().next().value;
+      if (oldest) {
+        waiting.delete(oldest);
+        sockets.delete(oldest);
+        stats.evicted++;
+        // A flood would log a line per connection: say it for the first few, then every 1000th.
+        if (evictLogged < 5 || stats.evicted % 1000 === 0) o.log(`${oldest.remoteAddress}:${oldest.remotePort}: closed to make room (no whole program yet, all ${o.maxConnections} slots taken; ${stats.evicted} so far)`);
+        evictLogged++;
+        oldest.destroy();
+      }
+    }
     if (sockets.size >= o.maxConnections || stopping) {
       stats.refused++;
-      o.log(`${peer}: refused, ${o.maxConnections} connections already open`);
+      o.log(`${peer}: refused, ${o.maxConnections} connections already serving a program`);
       sock.destroy();
       return;
     }
     sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
+    waiting.add(sock);
+    sock.on('close', () => (sockets.delete(sock), waiting.delete(sock)));
     sock.on('error', (e) => o.log(`${peer}: ${e.message}`));
     sock.setNoDelay(true);
     sock.setTimeout(o.idleTimeoutMs);
@@ -89,6 +108,7 @@ export function startServer(o: ServerOptions): Promise<RunningServer> {
       have += n;
       if (have < PROGRAM_LEN) return;
       started = true;
+      waiting.delete(sock);
       sock.setTimeout(0);
       const d = decodeProgram(head);
       if (!d.ok) {
