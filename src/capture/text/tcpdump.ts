@@ -10,7 +10,7 @@ import { clip } from './tshark.js';
 import { type Row, type TcpRow, U32 } from './rows.js';
 import { parseTime, TIME_SOURCE, type TextTime } from './time.js';
 
-const START = new RegExp(String.raw`^(${TIME_SOURCE})?\s*(.*)$`);
+const START = new RegExp(String.raw`^\s*(${TIME_SOURCE})?\s*(.*)$`);
 /** The network-layer word that starts the packet description. */
 const NET = /(?:^|\s)(IP6?)\s+(?=[(0-9a-fA-F:])/;
 /** Other link-level protocols tcpdump names at the start of a line. */

@@ -87,7 +87,9 @@ export function resolveTimes(times: readonly (TextTime | null)[]): ResolvedTimes
   }
   const first = present[0]!;
   const startsAtZero = first.sec === 0 && first.nsec === 0;
-  const mode: TimeMode = !monotonic && shape !== 'date' ? 'delta' : shape === 'date' || (shape === 'seconds' && first.sec > 1e8) || (shape === 'clock' && !startsAtZero) ? 'absolute' : 'since-first';
+  let mode: TimeMode;
+  if (shape === 'date' || (shape === 'seconds' && first.sec > 1e8) || (shape === 'clock' && !startsAtZero)) mode = 'absolute';
+  else mode = monotonic ? 'since-first' : 'delta';
   let s = 0;
   let ns = 0;
   let dayShift = 0;
@@ -98,7 +100,7 @@ export function resolveTimes(times: readonly (TextTime | null)[]): ResolvedTimes
         s += t.sec;
         ns += t.nsec;
       } else {
-        if (prev && shape === 'clock' && val(t) < val(prev)) dayShift += DAY;
+        if (prev && shape === 'clock' && val(t) - val(prev) < -DAY * 1e9 / 2) dayShift += DAY;
         s = t.sec + dayShift;
         ns = t.nsec;
       }

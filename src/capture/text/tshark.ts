@@ -12,7 +12,7 @@ import { type Row, type TcpRow, U32 } from './rows.js';
 import { parseTime, TIME_SOURCE } from './time.js';
 
 const HEAD = new RegExp(
-  String.raw`^\s*(?:(\d+)\s+)?(${TIME_SOURCE})\s+(\S+)\s+(?:(?:→|->)\s+)?(\S+)\s+([A-Za-z][\w.\-/+]*)\s+(\d+)(?:\s+(.*?))?\s*$`,
+  String.raw`^\s*(?:(\d+)\s+)?(?:(${TIME_SOURCE})\s+)?(\S+)\s+(?:(?:→|->)\s+)?(\S+)\s+([A-Za-z][\w.\-/+]*)\s+(\d+)(?:\s+(.*?))?\s*$`,
 );
 const PORT = String.raw`(?:[\w-]+\()?(\d+)\)?`;
 const PORTS = new RegExp(String.raw`^${PORT}\s+(?:→|->|>)\s+${PORT}\s+\[([^\]]*)\]\s*(.*)$`);
@@ -21,15 +21,17 @@ const LABEL = /^\[([^\]]*)\]\s*/;
 /** Does the line start like a tshark summary line (frame, time, addresses, protocol, length)? */
 export function looksLikeTshark(line: string): boolean {
   const m = HEAD.exec(line);
-  return m !== null && (m[3]!.includes('.') || m[3]!.includes(':')) && parseTime(m[2]!) !== null;
+  return m !== null && (m[3]!.includes('.') || m[3]!.includes(':')) && (m[2] === undefined ? m[1] !== undefined : parseTime(m[2]) !== null);
 }
 
 /** Read one line; null for a line that is not a packet summary (prose, headings, blank). */
 export function parseTsharkRow(text: string, line: number): Row | null {
   const m = HEAD.exec(text);
   if (!m) return null;
-  const time = parseTime(m[2]!);
-  if (time === null) return null;
+  // A frame without a time stamp (a pcapng Simple Packet Block) has an empty Time column.
+  if (m[2] === undefined && (m[1] === undefined || !/[.:]/.test(m[3]!))) return null;
+  const time = m[2] !== undefined ? parseTime(m[2]) : null;
+  if (m[2] !== undefined && time === null) return null;
   const frame = m[1] !== undefined ? Number(m[1]) : null;
   if (frame !== null && !Number.isSafeInteger(frame)) return { kind: 'bad', line, frame: null, reason: `frame number ${m[1]} is too large` };
   const [src, dst, proto] = [m[3]!, m[4]!, m[5]!];
