@@ -20,6 +20,9 @@ export function inputKindOption(v: string | undefined): InputKind {
 export function checkedFacts(input: Extract<Input, { kind: 'text' }>): TextInputFacts[] {
   const facts = input.text.traces.map((t) => textInputFacts(t, input.text.dialect));
   const tcp = facts.reduce((a, f) => a + f.tcpPackets, 0);
+  if (input.text.traces.length === 0 && input.text.bad.length === 0) {
+    throw new UserError(`${input.name}: no line reads as ${input.text.dialect} output`, ExitCode.BadInput);
+  }
   if (tcp === 0 && input.text.bad.length > 0) {
     for (const b of input.text.bad.slice(0, 20)) process.stderr.write(`ackscope: ${input.name}: line ${b.line}: ${b.reason}\n`);
     const first = input.text.bad[0]!;

@@ -165,6 +165,22 @@ export function rebuildTrace(dialect: Dialect, rows: readonly PacketRow[]): { fr
     return d;
   };
 
+  /**
+   * The direction a partial line continues: the one connection of its address pair, or, when
+   * several share it (loopback), the one whose peer soon acknowledges exactly this segment's end.
+   */
+  const partialDir = (r: PartialTcpRow, i: number): Dir | undefined => {
+    const cands = [...dirs.values()].filter((d) => d.src === r.src && d.dst === r.dst && d.next !== null && d.overhead !== null);
+    if (cands.length <= 1) return cands[0];
+    for (const d of cands) {
+      const end = (d.next! - d.off + r.frameLen - d.overhead!) >>> 0;
+      for (const x of rows.slice(i + 1, i + 21)) {
+        if (x.kind === 'tcp' && x.src === d.dst && x.sport === d.dport && x.dst === d.src && x.dport === d.sport && x.ack === end) return d;
+      }
+    }
+    return byAddr.get(`${r.src}|${r.dst}`);
+  };
+
   const frames: RebuiltFrame[] = [];
   let counter = 0;
   rows.forEach((r, i) => {
@@ -190,7 +206,7 @@ export function rebuildTrace(dialect: Dialect, rows: readonly PacketRow[]): { fr
     }
     let row: TcpRow;
     if (r.kind === 'partial') {
-      const d = byAddr.get(`${r.src}|${r.dst}`);
+      const d = partialDir(r, i);
       const len = d && d.overhead !== null ? r.frameLen - d.overhead : -1;
       if (!d || d.next === null || len <= 0) {
         stats.partialSkipped++;
