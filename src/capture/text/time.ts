@@ -16,11 +16,11 @@ export interface TextTime {
 }
 
 /** Regular-expression source matching every time column above (no capture groups). */
-export const TIME_SOURCE = String.raw`(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,9})?|\d+\.\d{1,9})`;
+export const TIME_SOURCE = String.raw`(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?|\d{1,2}:\d{2}:\d{2}(?:\.\d{1,9})?|-?\d+\.\d{1,9})`;
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 const CLOCK = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
-const SECONDS = /^(\d+)\.(\d{1,9})$/;
+const SECONDS = /^(-?)(\d+)\.(\d{1,9})$/;
 
 const nanos = (frac: string | undefined): number => (frac ? Number(frac.padEnd(9, '0')) : 0);
 
@@ -28,8 +28,12 @@ const nanos = (frac: string | undefined): number => (frac ? Number(frac.padEnd(9
 export function parseTime(text: string): TextTime | null {
   let m = SECONDS.exec(text);
   if (m) {
-    const sec = Number(m[1]);
-    return Number.isSafeInteger(sec) ? { shape: 'seconds', sec, nsec: nanos(m[2]) } : null;
+    // tshark -t d prints negative deltas where time goes back: -4.9 s is sec -5, nsec 0.1e9.
+    const whole = Number(m[2]);
+    const frac = nanos(m[3]);
+    if (!Number.isSafeInteger(whole) || whole > 1e12) return null;
+    if (m[1] !== '-') return { shape: 'seconds', sec: whole, nsec: frac };
+    return frac === 0 ? { shape: 'seconds', sec: -whole, nsec: 0 } : { shape: 'seconds', sec: -whole - 1, nsec: 1e9 - frac };
   }
   m = CLOCK.exec(text);
   if (m) {
@@ -119,5 +123,9 @@ export function resolveTimes(times: readonly (TextTime | null)[]): ResolvedTimes
     sec.push(s);
     nsec.push(ns);
   }
+  // Capture times before the epoch (negative deltas summed below zero): move the whole trace up.
+  let low = 0;
+  for (const x of sec) if (x < low) low = x;
+  if (low < 0) for (let i = 0; i < sec.length; i++) sec[i] = sec[i]! - low;
   return { mode, shape, sec, nsec };
 }

@@ -79,7 +79,6 @@ export function parseTsharkRow(text: string, line: number): Row | null {
     if (n > U32) {
       if (k === 'Seq' || k === 'Ack' || k === 'Len' || k === 'Win') return { kind: 'bad', line, frame, reason: `${k}=${clip(v)} does not fit in 32 bits` };
       row.dropped.push(`${k}=${clip(v)} (not a 32-bit value; the option is left out)`);
-      if (k === 'TSval' || k === 'TSecr') row.options.tsval = row.options.tsecr = undefined;
       continue;
     }
     switch (k) {
@@ -89,8 +88,8 @@ export function parseTsharkRow(text: string, line: number): Row | null {
       case 'Len': row.len = n; break;
       case 'MSS': row.options.mss = n & 0xffff; break;
       case 'WS': row.options.wsShift = Math.min(14, Math.round(Math.log2(Math.max(1, n)))); break;
-      case 'TSval': if (!row.dropped.some((d) => d.startsWith('TS'))) row.options.tsval = n; break;
-      case 'TSecr': if (!row.dropped.some((d) => d.startsWith('TS'))) row.options.tsecr = n; break;
+      case 'TSval': row.options.tsval = n; break;
+      case 'TSecr': row.options.tsecr = n; break;
       case 'SLE': sle = n; break;
       case 'SRE':
         if (sle !== null) (row.options.sack ??= []).push([sle, n]);
@@ -98,10 +97,6 @@ export function parseTsharkRow(text: string, line: number): Row | null {
         break;
       default: break;
     }
-  }
-  if (row.options.tsval === undefined || row.options.tsecr === undefined) {
-    delete row.options.tsval;
-    delete row.options.tsecr;
   }
   if (row.seq === null) return { kind: 'bad', line, frame, reason: 'no Seq= on a TCP line' };
   if (row.len < 0) return { kind: 'bad', line, frame, reason: 'no Len= on a TCP line' };
