@@ -24,6 +24,8 @@ import { prng } from './helpers/prng.js';
 import { ANALYSIS_FIELDS, tsharkAvailable, tsharkRows } from './helpers/tshark.js';
 
 type Rec = Record<string, any>;
+/** The seed report (the vbox-portforward README), prose and both tshark tables, verbatim. */
+const SEED_REPORT = join(FIXTURES, 'text', 'vbox-portforward-report.txt');
 const TMP = mkdtempSync(join(tmpdir(), 'ackscope-text-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
@@ -199,7 +201,7 @@ function differences(want: Rec[], got: Rec[], may: Record<string, string> = {}):
 }
 
 describe("the seed report's tables", () => {
-  const seed = readFileSync('/work/shared/seed/vbox-portforward.txt', 'utf8');
+  const seed = readFileSync(SEED_REPORT, 'utf8');
   const tables = readFileSync(join(SAMPLES, 'vbox-seed-tables.txt'), 'utf8');
   const onlyLines = tables.split('\n').filter((l) => / TCP \d+ /.test(l)).join('\n');
 
@@ -219,17 +221,17 @@ describe("the seed report's tables", () => {
   }
 
   it('on the command line: each trace under its own header, the ACK beyond the data found in the broken one only', () => {
-    const r = runCli(['analyze', '/work/shared/seed/vbox-portforward.txt', '--format', 'json']);
+    const r = runCli(['analyze', SEED_REPORT, '--format', 'json']);
     assert.equal(r.status, 0, r.stderr);
     const recs = r.stdout.split('\n').filter((l) => l).map((l) => JSON.parse(l) as Rec);
     const inputs = recs.filter((x) => x.type === 'input');
-    assert.deepEqual(inputs.map((x) => x.name), ['/work/shared/seed/vbox-portforward.txt trace 1 (broken connection)', '/work/shared/seed/vbox-portforward.txt trace 2 (working connection)']);
+    assert.deepEqual(inputs.map((x) => x.name), [`${SEED_REPORT} trace 1 (broken connection)`, `${SEED_REPORT} trace 2 (working connection)`]);
     const second = recs.indexOf(inputs[1]!);
     assert.deepEqual(recs.slice(0, second).filter((x) => x.type === 'packet' && x.findings.some((f: Rec) => f.kind === 'ack_unsent')).map((x) => x.frame), [11]);
     assert.equal(recs.slice(second).filter((x) => x.type === 'packet' && x.findings.length).length, 0);
     assert.match(r.stderr, /trace 2 \(working connection\): line 99: TSecr=90853139613/);
-    const text = runCli(['analyze', '/work/shared/seed/vbox-portforward.txt', '--format', 'summary']);
-    assert.match(text.stdout, /^# \/work\/shared\/seed\/vbox-portforward\.txt trace 1 \(broken connection\): tshark text, lines 57-79, 19 TCP packets$/m);
+    const text = runCli(['analyze', SEED_REPORT, '--format', 'summary']);
+    assert.match(text.stdout, /^# \S+vbox-portforward-report\.txt trace 1 \(broken connection\): tshark text, lines 57-79, 19 TCP packets$/m);
     assert.match(text.stdout, /^# rebuilt from text: .*relative sequence numbers placed on a synthetic ISN.*1 "\[TCP segment of a reassembled PDU\]" lines/m);
   });
 });
@@ -349,7 +351,7 @@ const tcpdumpSample = `11:15:20.079378 IP6 (flowlabel 0xee19b, hlim 64, next-hea
 describe('convert', { skip: !tsharkAvailable() && 'tshark not installed' }, () => {
   it('writes pcapng files that tshark analyses with the flags ackscope gives on the text', async () => {
     const cases: [string, string][] = [
-      ['seed', '/work/shared/seed/vbox-portforward.txt'],
+      ['seed', SEED_REPORT],
     ];
     const tdText = (await tool('tcpdump', ['-nn', '-r', join(SAMPLES, 'reorder.pcap')])) as string;
     writeFileSync(join(TMP, 'reorder.tcpdump.txt'), tdText);
