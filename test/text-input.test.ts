@@ -270,6 +270,9 @@ describe('what people do to tshark lines before pasting them', { skip: !tsharkAv
     const input = JSON.parse(r.stdout.split('\n')[0]!) as Rec;
     assert.equal(input.type, 'input');
     assert.deepEqual(input.notAnalysed, { HTTP: httpLines });
+    // tshark 4 prints `TCP 254 HTTP/1.0 200 OK  [TCP segment of a reassembled PDU]` (no ports): rebuilt, not refused.
+    assert.deepEqual(input.unparsed, []);
+    assert.ok(input.rebuilt.some((w: string) => /2 "\[TCP segment of a reassembled PDU\]" lines/.test(w)));
     assert.ok(input.weaker.some((w: string) => w.includes(`${httpLines} lines decoded by tshark as HTTP`)));
     const hint = (input.advice as string[]).find((a) => a.includes('--disable-protocol'))!;
     const opts = /run tshark with (--disable-protocol \S+(?: --disable-protocol \S+)*)/.exec(hint)![1]!.split(' ');

@@ -5,7 +5,7 @@
  * A capture is streamed as before. A text is read whole (at most {@link MAX_TEXT} bytes) and
  * becomes one or more packet sources.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ExitCode, UserError } from './errors.js';
 import { captureFromStream, openCapture, type CaptureSource } from './open.js';
 import { pcapMagic } from './pcap.js';
@@ -59,7 +59,7 @@ const forced = (kind: InputKind): Dialect | undefined => (kind === 'tshark-text'
 export async function openInput(path: string, kind: InputKind = 'auto'): Promise<Input> {
   if (kind === 'capture') return { kind: 'capture', source: await openCapture(path) };
   if (path === '-') return openStdin(kind);
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
   } catch {
@@ -70,8 +70,10 @@ export async function openInput(path: string, kind: InputKind = 'auto'): Promise
     const st = await fh.stat();
     if (!st.isFile() && !st.isFIFO()) return { kind: 'capture', source: await openCapture(path) };
     if (st.isFIFO()) {
-      // A pipe cannot be read twice: read it whole as a stream.
-      return await fromStream(path, fh.createReadStream({ autoClose: false }), kind);
+      // A pipe cannot be read twice: sniff its first bytes, then stream on; the stream closes the file.
+      const stream = fh.createReadStream({ autoClose: true });
+      fh = undefined;
+      return await fromStream(path, stream, kind);
     }
     head = Buffer.alloc(Math.min(65536, st.size));
     await fh.read(head, 0, head.length, 0);
@@ -81,7 +83,7 @@ export async function openInput(path: string, kind: InputKind = 'auto'): Promise
     await fh.read(all, 0, st.size, 0);
     return textInput(path, all, forced(kind));
   } finally {
-    await fh.close();
+    await fh?.close();
   }
 }
 

@@ -46,7 +46,10 @@ export function parseTsharkRow(text: string, line: number): Row | null {
   const p = PORTS.exec(rest);
   if (!p) {
     // tshark 1.x replaced the whole Info of a segment carrying part of a PDU.
-    if (rest === '' && labels.some((l) => /segment of a reassembled PDU/i.test(l))) return { kind: 'partial', line, frame, time, src, dst, frameLen };
+    // tshark 4 may also put the application's summary before that label.
+    if ((rest === '' && labels.some((l) => /segment of a reassembled PDU/i.test(l))) || /\[TCP segment of a reassembled PDU\]\s*$/.test(rest)) {
+      return { kind: 'partial', line, frame, time, src, dst, frameLen };
+    }
     return { kind: 'bad', line, frame, reason: `a TCP line without "PORT → PORT [FLAGS]" (Info: ${clip(m[7] ?? '')})` };
   }
   const sport = Number(p[1]);
