@@ -294,6 +294,14 @@ describe('lines that cannot be read', () => {
     assert.match(r.stdout, /18 TCP packets/);
   });
 
+  it('a length no IP packet can carry is refused by its line, never allocated', () => {
+    const lines = [...good];
+    lines[5] = lines[5]!.replace('Len=69', 'Len=4294967295');
+    const r = runCli(['analyze', '-', '--format', 'summary'], { input: lines.join('\n') });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /line 6: Len=4294967295 is more than one IP packet can carry/);
+  });
+
   it('none readable: exit 2 with the first bad line, no stack trace', () => {
     const lines = good.map((l) => l.replace(/Len=\d+/, 'Len=x'));
     const r = runCli(['analyze', '-'], { input: lines.join('\n') });
@@ -320,7 +328,7 @@ describe('lines that cannot be read', () => {
       tcpdumpSample,
     ];
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
-    const junk = ['', ' ', '[', ']', '→', '->', '>', ':', '.', ',', '=', '99999999999999999999', '-1', 'Seq=', 'Flags [', 'IP6 ', '\u0000', '(', 'length', '4294967296', 'SLE=1', 'SRE=', '[TCP segment of a reassembled PDU]'];
+    const junk = ['', ' ', '[', ']', '→', '->', '>', ':', '.', ',', '=', '99999999999999999999', '-1', 'Seq=', 'Flags [', 'IP6 ', '\u0000', '(', 'length', '4294967296', 'SLE=1', 'SRE=', '[TCP segment of a reassembled PDU]', ' Len=4294967295', ', length 4000000000', ' TCP 99999999999 '];
     for (let n = 0; n < 400; n++) {
       const lines = pick(sources).split('\n');
       for (let m = 0; m < 1 + Math.floor(rand() * 6); m++) {

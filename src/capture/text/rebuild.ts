@@ -15,7 +15,7 @@
  */
 import { buildTcpFrame } from '../frame-builder.js';
 import { TCP_FLAG_NAMES, TcpFlag } from '../tcp-packet.js';
-import type { Dialect, OtherRow, PartialTcpRow, TcpOptionsText, TcpRow } from './rows.js';
+import { MAX_PAYLOAD, type Dialect, type OtherRow, type PartialTcpRow, type TcpOptionsText, type TcpRow } from './rows.js';
 import { resolveTimes, type ResolvedTimes } from './time.js';
 
 export const LINKTYPE_RAW = 101;
@@ -208,7 +208,7 @@ export function rebuildTrace(dialect: Dialect, rows: readonly PacketRow[]): { fr
     if (r.kind === 'partial') {
       const d = partialDir(r, i);
       const len = d && d.overhead !== null ? r.frameLen - d.overhead : -1;
-      if (!d || d.next === null || len <= 0) {
+      if (!d || d.next === null || len <= 0 || len > MAX_PAYLOAD) {
         stats.partialSkipped++;
         push(otherFrame());
         return;

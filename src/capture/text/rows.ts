@@ -83,3 +83,6 @@ export type Row = TcpRow | PartialTcpRow | OtherRow | BadRow;
 
 /** The largest value a 32-bit TCP field can hold. */
 export const U32 = 0xffffffff;
+
+/** Most payload one IP packet can carry after the largest IPv4 and TCP headers (65535 - 60 - 60). */
+export const MAX_PAYLOAD = 65415;

@@ -7,7 +7,7 @@
  */
 import { TcpFlag } from '../tcp-packet.js';
 import { clip } from './tshark.js';
-import { type Row, type TcpRow, U32 } from './rows.js';
+import { MAX_PAYLOAD, type Row, type TcpRow, U32 } from './rows.js';
 import { parseTime, TIME_SOURCE, type TextTime } from './time.js';
 
 const START = new RegExp(String.raw`^\s*(${TIME_SOURCE})?\s*(.*)$`);
@@ -138,6 +138,7 @@ export class TcpdumpReader {
     for (const v of [ack, win, len]) if (typeof v === 'string') return { kind: 'bad', line, frame: null, reason: v };
     if (win === null) return { kind: 'bad', line, frame: null, reason: 'no "win N" on a TCP line' };
     if (len === null) return { kind: 'bad', line, frame: null, reason: 'no "length N" on a TCP line' };
+    if ((len as number) > MAX_PAYLOAD) return { kind: 'bad', line, frame: null, reason: `length ${len} is more than one IP packet can carry` };
     let seq: number | null = null;
     if (seqM) {
       seq = Number(seqM[1]);

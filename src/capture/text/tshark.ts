@@ -8,7 +8,7 @@
  * {@link OtherRow} (tshark may have decoded a TCP segment as HTTP or SSH: that line has no TCP fields).
  */
 import { TcpFlag, type TcpFlagName } from '../tcp-packet.js';
-import { type Row, type TcpRow, U32 } from './rows.js';
+import { MAX_PAYLOAD, type Row, type TcpRow, U32 } from './rows.js';
 import { parseTime, TIME_SOURCE } from './time.js';
 
 const HEAD = new RegExp(
@@ -103,6 +103,7 @@ export function parseTsharkRow(text: string, line: number): Row | null {
   }
   if (row.seq === null) return { kind: 'bad', line, frame, reason: 'no Seq= on a TCP line' };
   if (row.len < 0) return { kind: 'bad', line, frame, reason: 'no Len= on a TCP line' };
+  if (row.len > MAX_PAYLOAD) return { kind: 'bad', line, frame, reason: `Len=${row.len} is more than one IP packet can carry` };
   if (row.win > 0xffff * 2 ** 14) return { kind: 'bad', line, frame, reason: `Win=${row.win} is larger than any scaled window` };
   return row;
 }
