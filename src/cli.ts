@@ -8,6 +8,7 @@ import { CaptureError, ExitCode, UserError } from './capture/errors.js';
 // Commands are loaded when run: `analyze` need not load the reproducer's networking, nor the others the analyzer.
 const analyzeModule = (): Promise<typeof import('./cli/analyze-command.js')> => import('./cli/analyze-command.js');
 const interfacesModule = (): Promise<typeof import('./cli/interfaces-command.js')> => import('./cli/interfaces-command.js');
+const convertModule = (): Promise<typeof import('./cli/convert-command.js')> => import('./cli/convert-command.js');
 const reproModule = (): Promise<typeof import('./cli/repro-command.js')> => import('./cli/repro-command.js');
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -16,6 +17,8 @@ const MAIN_HELP = `ackscope ${VERSION}: says, packet by packet, where a TCP ackn
 
 Usage:
   ackscope analyze FILE|-            analyse a pcap/pcapng capture (gzip too; - for stdin)
+  ackscope analyze TEXT|-            analyse a tshark or tcpdump text trace (as pasted into tickets)
+  ackscope convert TEXT -w F.pcapng  rebuild a text trace's packets as pcapng
   ackscope analyze --iface IF        capture live from an interface and analyse as packets arrive
   ackscope repro server|client|run   the half-close reproducer (wire-compatible with vbox-portforward)
   ackscope interfaces                list capture interfaces
@@ -26,7 +29,7 @@ Options:
   -V, --version   print the version
 
 Exit status:
-  0   success          1   repro client: bytes missing     2   bad or truncated capture
+  0   success          1   repro client: bytes missing     2   bad capture / unreadable text
   3   analyze --fail-on: a connection reached the verdict
   64  usage error      66  cannot open input               68  no such interface
   69  libpcap/cap missing   75  port in use   76  server unreachable   77  no capture permission
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       if (rest[0] === 'analyze') process.stdout.write((await analyzeModule()).ANALYZE_HELP);
       else if (rest[0] === 'interfaces') process.stdout.write((await interfacesModule()).INTERFACES_HELP);
+      else if (rest[0] === 'convert') process.stdout.write((await convertModule()).CONVERT_HELP);
       else if (rest[0] === 'repro') process.stdout.write((await reproModule()).REPRO_HELP);
       else process.stdout.write(MAIN_HELP);
       return ExitCode.Ok;
@@ -52,12 +56,14 @@ async function main(argv: string[]): Promise<number> {
       return ExitCode.Ok;
     case 'analyze':
       return (await analyzeModule()).analyzeCommand(rest);
+    case 'convert':
+      return (await convertModule()).convertCommand(rest);
     case 'interfaces':
       return (await interfacesModule()).interfacesCommand(rest);
     case 'repro':
       return (await reproModule()).reproCommand(rest);
     default:
-      throw new UserError(`unknown command '${cmd}' (commands: analyze, repro, interfaces; see --help)`, ExitCode.Usage);
+      throw new UserError(`unknown command '${cmd}' (commands: analyze, convert, repro, interfaces; see --help)`, ExitCode.Usage);
   }
 }
 

@@ -54,6 +54,12 @@ describe('every record of --format json validates against the schema', () => {
       for (const t of check(r.stdout.split('\n').filter(Boolean), file)) seen.add(t);
     });
   }
+  it('a text trace (the seed report: two traces, prose, glued numbers) validates, input records included', () => {
+    const r = runCli(['analyze', fixture('text', 'vbox-portforward-report.txt'), '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const types = check(r.stdout.split('\n').filter(Boolean), 'vbox-portforward-report.txt');
+    assert.ok(types.has('input') && types.has('packet') && types.has('connection') && types.has('summary'), [...types].join(','));
+  });
   it('frames cut by the snaplen and with a bad TCP header validate too', () => {
     // A conversation, then one frame cut inside its TCP header and one whose data offset is 3 (< 5).
     const frames = convoFrames([...HANDSHAKE, { from: 'c', flags: ['PSH', 'ACK'], len: 20, t: 0.01 }, { from: 's', flags: ['ACK'], t: 0.02 }]);

@@ -1,11 +1,12 @@
 /**
- * Parses tshark's one-line packet summaries, the text people paste into tickets:
+ * One tshark summary line as a plain record, for the seed-trace builder (src/repro/seed-traces.ts):
  *   `  11   0.203543     10.0.2.2 -> 10.0.2.15    TCP 54 [TCP ACKed lost segment] 54143 > 19622 [ACK] Seq=42 Ack=76 Win=65535 Len=0`
- * Old (`->`, `>`) and new (`→`) arrows both work; the frame number column is optional. Lines that
- * are not TCP summaries give null. A line whose Info was replaced (`[TCP segment of a reassembled
- * PDU]`) comes back with `info: false` and only what the columns say.
+ * A thin view over the text-input reader (text/tshark.ts). Lines that are not TCP summaries give
+ * null. A line whose Info was replaced (`[TCP segment of a reassembled PDU]`) comes back with
+ * `info: false` and only what the columns say.
  */
-import type { TcpFlagName } from './tcp-packet.js';
+import { TCP_FLAG_NAMES, TcpFlag, type TcpFlagName } from './tcp-packet.js';
+import { parseTsharkRow } from './text/tshark.js';
 
 export interface TsharkLine {
   frame: number | null;
@@ -27,56 +28,29 @@ export interface TsharkLine {
   options: { mss?: number; ws?: number; sackPerm?: boolean; tsval?: number; tsecr?: number };
 }
 
-const HEAD = /^\s*(?:(\d+)\s+)?(\d+\.\d+)\s+(\S+)\s+(?:->|→)\s+(\S+)\s+TCP\s+(\d+)\s*(.*)$/;
-const FLAG_NAMES = new Set(['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'AE']);
-
 export function parseTsharkLine(line: string): TsharkLine | null {
-  const m = HEAD.exec(line);
-  if (!m) return null;
-  let rest = m[6] ?? '';
-  const labels: string[] = [];
-  for (let l = /^\[([^\]]*)\]\s*/.exec(rest); l && !FLAG_NAMES.has((l[1] ?? '').split(',')[0]!.trim()); l = /^\[([^\]]*)\]\s*/.exec(rest)) {
-    labels.push(l[1]!);
-    rest = rest.slice(l[0].length);
+  const r = parseTsharkRow(line, 0);
+  if (r === null || r.kind === 'other' || r.kind === 'bad') return null;
+  const time = r.time ? r.time.sec + r.time.nsec / 1e9 : 0;
+  if (r.kind === 'partial') {
+    return { frame: r.frame, time, src: r.src, dst: r.dst, frameLen: r.frameLen, labels: ['TCP segment of a reassembled PDU'], info: false, sport: 0, dport: 0, flags: [], seq: 0, ack: null, win: 0, len: 0, options: {} };
   }
-  const out: TsharkLine = {
-    frame: m[1] !== undefined ? Number(m[1]) : null,
-    time: Number(m[2]),
-    src: m[3]!,
-    dst: m[4]!,
-    frameLen: Number(m[5]),
-    labels,
-    info: false,
-    sport: 0,
-    dport: 0,
-    flags: [],
-    seq: 0,
-    ack: null,
-    win: 0,
-    len: 0,
-    options: {},
+  const o = r.options;
+  return {
+    frame: r.frame,
+    time,
+    src: r.src,
+    dst: r.dst,
+    frameLen: r.frameLen ?? 0,
+    labels: r.labels,
+    info: true,
+    sport: r.sport,
+    dport: r.dport,
+    flags: TCP_FLAG_NAMES.filter((n) => r.flags & TcpFlag[n]),
+    seq: r.seq ?? 0,
+    ack: r.ack,
+    win: r.win,
+    len: r.len,
+    options: { mss: o.mss, ws: o.wsShift !== undefined ? 2 ** o.wsShift : undefined, sackPerm: o.sackPerm, tsval: o.tsval, tsecr: o.tsecr },
   };
-  const p = /^(\d+)\s+(?:>|→)\s+(\d+)\s+\[([^\]]*)\]\s*(.*)$/.exec(rest);
-  if (!p) return out;
-  out.info = true;
-  out.sport = Number(p[1]);
-  out.dport = Number(p[2]);
-  out.flags = p[3]!.split(',').map((x) => x.trim()).filter((x): x is TcpFlagName => FLAG_NAMES.has(x));
-  for (const kv of p[4]!.split(/\s+/)) {
-    const [k, v] = kv.split('=');
-    const n = Number(v);
-    switch (k) {
-      case 'Seq': out.seq = n; break;
-      case 'Ack': out.ack = n; break;
-      case 'Win': out.win = n; break;
-      case 'Len': out.len = n; break;
-      case 'MSS': out.options.mss = n; break;
-      case 'WS': out.options.ws = n; break;
-      case 'SACK_PERM': out.options.sackPerm = true; break;
-      case 'TSval': out.options.tsval = n; break;
-      case 'TSecr': out.options.tsecr = n; break;
-      default: break;
-    }
-  }
-  return out;
 }

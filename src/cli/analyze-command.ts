@@ -1,16 +1,18 @@
 import { ExitCode, UserError } from '../capture/errors.js';
-import { openCapture } from '../capture/open.js';
 import { FAIL_ON, type FailOn } from '../analyze/fail-on.js';
+import { openInput } from '../capture/input.js';
 import { analyzeSource, type Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
 import { useColor } from './color.js';
+import { analyzeText, inputKindOption } from './text-input.js';
 
 export const ANALYZE_HELP = `Usage: ackscope analyze FILE|- [options]
        ackscope analyze FILE FILE... [--merge] [options]
        ackscope analyze --iface IF [--filter BPF] [--write FILE] [--count N] [--duration S] [options]
 
-Reads a capture (pcap or pcapng, optionally gzip-compressed; - reads standard input), follows every
+Reads a capture (pcap or pcapng, optionally gzip-compressed; - reads standard input) or a text trace
+(tshark or tcpdump -nn lines, as pasted into tickets; see Text input below), follows every
 TCP connection and prints an annotated trace: tshark's analysis labels ([TCP Dup ACK 11#1] ...) plus
 ackscope's findings (an ACK beyond the data sent, a reset after a half-close, ...) under the packet
 they concern, endpoint state changes (RFC 9293 names), then a table per connection.
@@ -49,6 +51,18 @@ Several captures:
                                connection seen in two consecutive captures side by side: packets
                                seen at one end only, or rewritten (what a middlebox did)
 
+Text input:
+  --input auto|capture|tshark-text|tcpdump-text
+                               what FILE holds (default auto: recognised by its content)
+  tshark's one-line summaries (any -t format, with or without frame numbers and analysis labels,
+  relative or absolute numbers) and tcpdump -nn lines (-t/-tt/-ttt/-tttt, -S, -v) are rebuilt into
+  packets: relative numbers on a synthetic ISN, zero payload, raw IP frames. A header says what was
+  rebuilt and which conclusions are weaker (no times: no RTT or timing-based labels). Prose between
+  the lines is skipped; a text with several traces (frame numbers starting again) is analysed trace
+  by trace. Lines that start like packet lines but cannot be read are warnings; none read: exit 2.
+  Lines tshark decoded above TCP (HTTP, SSH: no ports or numbers) are counted and not analysed;
+  tshark --disable-protocol NAME keeps their TCP fields. ackscope convert writes the packets as pcapng.
+
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
   --filter BPF                 capture filter, e.g. "tcp port 19622"
@@ -58,9 +72,10 @@ Live capture (needs root or CAP_NET_RAW, and libpcap):
   Live packets are timed when libpcap delivers them, on a clock anchored to wall time (the cap
   binding does not pass libpcap's capture timestamps); Ctrl-C stops and prints the summary.
 
-Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported; wins over 3),
-3 a --fail-on verdict was reached, 64 usage, 66 cannot open input, 68 no such interface,
-69 libpcap/cap missing, 73 cannot create the --zeek-log files, 77 no capture permission.
+Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported; wins over 3)
+or a text of which no line could be read, 3 a --fail-on verdict was reached, 64 usage, 66 cannot
+open input, 68 no such interface, 69 libpcap/cap missing, 73 cannot create the --zeek-log files,
+77 no capture permission.
 `;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -89,6 +104,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         write: { type: 'string', short: 'w' },
         count: { type: 'string', short: 'c' },
         duration: { type: 'string' },
+        input: { type: 'string' },
       },
     },
     'analyze',
@@ -136,7 +152,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const { analyzeInTurn, analyzeMerged } = await import('./several.js');
     return values.merge ? analyzeMerged(positionals, options) : analyzeInTurn(positionals, options);
   }
-  const src = await openCapture(positionals[0]!);
-  const run = await analyzeSource(src, options);
+  const input = await openInput(positionals[0]!, inputKindOption(values.input));
+  if (input.kind === 'text') return analyzeText(input, options);
+  const run = await analyzeSource(input.source, options);
   return run.code;
 }

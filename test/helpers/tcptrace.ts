@@ -80,7 +80,29 @@ export interface Side {
   };
 }
 
-const endpoint = (s: Side): string => (s.addr.includes(':') ? `${s.addr}.${s.port}` : `${s.addr}:${s.port}`);
+const endpoint = (s: Side): string => canonHost(s.addr.includes(':') ? `${s.addr}:${s.port}` : `${s.addr}:${s.port}`);
+
+/** IPv6 groups written out in full (`::1` → `0:0:0:0:0:0:0:1`). */
+function expand6(a: string): string {
+  const [head = '', tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const fill = tail !== undefined ? new Array<string>(8 - h.length - t.length).fill('0') : [];
+  return [...h, ...fill, ...t].map((g) => parseInt(g, 16).toString(16)).join(':');
+}
+
+/**
+ * "addr:port" in one spelling for both: tcptrace prints IPv6 with zero-padded groups and, for an
+ * address that starts with `::`, only one colon (`::1` port 80 comes out as `:0001:80`).
+ */
+export function canonHost(hostPort: string): string {
+  const i = hostPort.lastIndexOf(':');
+  let addr = hostPort.slice(0, i);
+  const port = hostPort.slice(i + 1);
+  if (!addr.includes(':')) return `${addr}:${port}`;
+  if (addr.startsWith(':') && !addr.startsWith('::')) addr = `:${addr}`;
+  return `[${expand6(addr)}]:${port}`;
+}
 
 /** Differences between our direction `ours` and tcptrace's column `col`, as "field: ours vs theirs". */
 export function compareDirection(ours: Side['stats'], col: Map<string, string>, duration: number): [string, string][] {
@@ -141,14 +163,14 @@ export function compareFile(file: string, DELIBERATE: Readonly<Record<string, st
   const used = new Set<number>();
   for (const t of theirs) {
     // The first of ours, in stream order, between the same two endpoints.
-    const i = ours.findIndex((c, k) => !used.has(k) && ((endpoint(c.client) === t.hostA && endpoint(c.server) === t.hostB) || (endpoint(c.server) === t.hostA && endpoint(c.client) === t.hostB)));
+    const i = ours.findIndex((c, k) => !used.has(k) && ((endpoint(c.client) === canonHost(t.hostA) && endpoint(c.server) === canonHost(t.hostB)) || (endpoint(c.server) === canonHost(t.hostA) && endpoint(c.client) === canonHost(t.hostB))));
     if (i < 0) {
       if (!DELIBERATE[`${name}#${t.n} connection`]) diffs.push(`${name}#${t.n}: tcptrace's connection ${t.hostA} ${t.hostB} not found`);
       continue;
     }
     used.add(i);
     const c = ours[i]!;
-    const [a, b] = endpoint(c.client) === t.hostA ? [c.client, c.server] : [c.server, c.client];
+    const [a, b] = endpoint(c.client) === canonHost(t.hostA) ? [c.client, c.server] : [c.server, c.client];
     for (const [dir, side, col] of [['a2b', a, t.ab], ['b2a', b, t.ba]] as const) {
       for (const [field, what] of compareDirection(side.stats, col, c.duration)) {
         const key = `${name}#${t.n} ${dir} ${field}`;
