@@ -206,6 +206,17 @@ describe('faults on hand-built frames', () => {
     assert.deepEqual(w.logs, ['delaying server data segment #1 (Seq=1 Len=10) by 50 ms']);
   });
 
+  it('latency:100 holds every frame, both ways, and sends them in the order they came', () => {
+    const w = wire('latency:100');
+    handshake(w);
+    w.send('server', data(1));
+    w.send('client', seg('client', ['FIN', 'ACK'], 1, 11));
+    w.send('server', seg('server', ['FIN', 'ACK'], 11, 1));
+    assert.deepEqual(w.out, []);
+    w.flush();
+    assert.deepEqual(w.out.slice(2), ['s>c PSH,ACK Seq=1 Ack=41 Len=10', 'c>s FIN,ACK Seq=1 Ack=11 Len=0', 's>c FIN,ACK Seq=11 Ack=1 Len=0']);
+  });
+
   it('reset-on-fin: the first FIN goes no further; its sender and its peer each get an acceptable RST', () => {
     const w = wire('reset-on-fin');
     w.send('client', seg('client', ['SYN'], 0, 0));

@@ -4,6 +4,7 @@ import { delay } from './delay.js';
 import { drop } from './drop.js';
 import { dropAfterFin } from './drop-after-fin.js';
 import { duplicate } from './duplicate.js';
+import { latency } from './latency.js';
 import type { Fault, FaultModule } from './fault.js';
 import { reorder } from './reorder.js';
 import { resetOnFin } from './reset-on-fin.js';
@@ -11,7 +12,7 @@ import { vboxNat } from './vbox-nat.js';
 
 export type { Fault, FaultIO, FaultModule, Side } from './fault.js';
 
-export const FAULTS: readonly FaultModule[] = [vboxNat, drop, reorder, duplicate, delay, resetOnFin, dropAfterFin];
+export const FAULTS: readonly FaultModule[] = [vboxNat, drop, reorder, duplicate, delay, latency, resetOnFin, dropAfterFin];
 
 /** `none` is the wire with no fault: frames pass as on a cable. */
 export const NO_FAULT = 'none';
