@@ -16,15 +16,21 @@ import type { ConnectionEnd, PacketView, RunCounts, RunEnd, Sink } from '../rend
 import { makeStyle } from '../render/style.js';
 import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
+import { LadderSink } from '../render/ladder.js';
+import { explainBlock, ExplainSink } from '../render/explain.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 
-export type Format = 'text' | 'json' | 'summary';
+export type Format = 'text' | 'json' | 'summary' | 'ladder';
 
 export interface AnalyzeOptions {
   format: Format;
   color: boolean;
   /** Print endpoint state changes under packets (text). */
   states: boolean;
+  /** Each connection's story in numbered sentences after the output (text, summary, ladder). */
+  explain?: boolean;
+  /** Plain ASCII instead of Unicode box drawing (ladder, explanations). */
+  ascii?: boolean;
   stream?: number;
   host?: HostFilter;
   port?: number;
@@ -47,14 +53,26 @@ export interface AnalyzeRun {
 export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[]> {
   const write = (s: string): void => out.line(s);
   const horizon = o.horizon ?? 3;
+  const ascii = o.ascii === true;
   switch (o.format) {
     case 'json':
       return [new JsonSink(write, horizon)];
-    case 'summary':
-      return [new TablesSink(write, await makeStyle(o.color), o.allConnections)];
+    case 'summary': {
+      const style = await makeStyle(o.color);
+      const sinks: Sink[] = [new TablesSink(write, style, o.allConnections)];
+      if (o.explain) sinks.push(new ExplainSink(write, style, { stream: o.stream, ascii }));
+      return sinks;
+    }
     case 'text': {
       const style = await makeStyle(o.color);
-      return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections)];
+      const sinks: Sink[] = [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections)];
+      if (o.explain) sinks.push(new ExplainSink(write, style, { stream: o.stream, ascii }));
+      return sinks;
+    }
+    case 'ladder': {
+      const style = await makeStyle(o.color);
+      const explain = o.explain ? (s: Parameters<typeof explainBlock>[0]): string[] => explainBlock(s, style, ascii) : undefined;
+      return [new LadderSink(write, style, { ascii, stream: o.stream, explain })];
     }
   }
 }
