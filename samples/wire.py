@@ -5,12 +5,15 @@ Frames are forwarded both ways over AF_PACKET, like a cable. TCP segments with p
 the B side to the A side are counted (1, 2, 3, ...) and can be dropped or held back one segment
 (reordered) by their count, deterministically:
 
-    wire.py IF_A IF_B [--drop 20,21,60] [--swap 10,40]
+    wire.py IF_A IF_B [--drop 20,21,60] [--swap 10,40] [--delay MS]
+
+--delay makes it a long cable: every frame, both ways, arrives MS milliseconds after it was sent
+(in order), so that two packets sent at about the same time cross (a simultaneous close).
 
 It stops when it receives SIGTERM. (ackscope's planned VirtualBox-NAT reproduction will rewrite
 ACKs on a wire like this one.)
 """
-import argparse, select, signal, socket, struct, sys
+import argparse, collections, select, signal, socket, struct, sys, time
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -19,15 +22,23 @@ p = argparse.ArgumentParser()
 p.add_argument('a'); p.add_argument('b')
 p.add_argument('--drop', default='')
 p.add_argument('--swap', default='')
+p.add_argument('--delay', type=float, default=0)
 args = p.parse_args()
 drop = {int(x) for x in args.drop.split(',') if x}
 swap = {int(x) for x in args.swap.split(',') if x}
 
-def send(s, frame):
+def send_now(s, frame):
     try:
         s.send(frame)
     except OSError:
         pass
+
+late = collections.deque()  # (due, socket, frame), in sending order
+def send(s, frame):
+    if args.delay > 0:
+        late.append((time.monotonic() + args.delay / 1000, s, frame))
+    else:
+        send_now(s, frame)
 
 def sock(ifname):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
@@ -52,7 +63,11 @@ def tcp_payload_len(f):
 count = 0
 held = None
 while running:
-    r, _, _ = select.select([sa, sb], [], [], 0.2)
+    now = time.monotonic()
+    while late and late[0][0] <= now:
+        _, s, frame = late.popleft()
+        send_now(s, frame)
+    r, _, _ = select.select([sa, sb], [], [], max(0, min(0.2, late[0][0] - now)) if late else 0.2)
     for s in r:
         try:
             frame, addr = s.recvfrom(65535)

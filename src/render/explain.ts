@@ -142,7 +142,8 @@ export function explainStory(story: ConnectionStory): string[] {
   if (!refused) {
     const cb = sent.dataEnd.client - 1;
     const sb = sent.dataEnd.server - 1;
-    if (cb > 0 || sb > 0) S.push(`Before anyone closed, the client sent ${plural(cb, 'byte')} and the server ${plural(sb, 'byte')}.`);
+    const amount = (n: number): string => (n > 0 ? plural(n, 'byte') : 'nothing');
+    if (cb > 0 || sb > 0) S.push(`Before anyone closed, the client sent ${amount(cb)} and the server ${amount(sb)}.`);
   }
 
   const simultaneous = changeTo(pk, 'client', 'CLOSING') >= 0 || changeTo(pk, 'server', 'CLOSING') >= 0;
@@ -155,15 +156,15 @@ export function explainStory(story: ConnectionStory): string[] {
     const ps = sideOf(fin, peer).state;
     S.push(
       `At ${t(fin)} ${who(closer)} sent FIN (frame ${fin.frame}${fin.len ? `, with its last ${plural(fin.len, 'byte')}` : ''}): its application called CLOSE or shut down its sending half (shutdown(SHUT_WR), CloseWrite), promising no more data. ` +
-        `It went to ${cs}, and ${other(closer) === 'client' ? 'the client' : 'the server'} to ${ps} on receiving it (RFC 9293 §3.6 closing a connection, §3.10.4 CLOSE call).`,
+        `It went to ${cs}${simultaneous ? '' : `, and ${other(closer) === 'client' ? 'the client' : 'the server'} to ${ps} on receiving it`} (RFC 9293 §3.6 closing a connection, §3.10.4 CLOSE call).`,
     );
     const secondFinIdx = pk.findIndex((p, i) => i > finIdx && has(p, TcpFlag.FIN) && p.from === peer);
     if (simultaneous && secondFinIdx >= 0) {
       const fin2 = pk[secondFinIdx]!;
       at = fin2.frame;
       S.push(
-        `${cap(who(peer))} sent its own FIN (frame ${fin2.frame}) before it had acknowledged ${closer === 'client' ? "the client's" : "the server's"}: a simultaneous close. ` +
-          `Each side, in FIN-WAIT-1, received the other's FIN and went to CLOSING, then to TIME-WAIT once its own FIN was acknowledged (RFC 9293 §3.6, the third case: both users CLOSE at once).`,
+        `${cap(who(peer))} sent its own FIN (frame ${fin2.frame}, Ack=${fin2.ack}) without acknowledging ${closer === 'client' ? "the client's" : "the server's"}: it had not received it yet, so it was still in FIN-WAIT-1 and not CLOSE-WAIT. This is a simultaneous close: the two FINs crossed. ` +
+          `Each side received the other's FIN in FIN-WAIT-1 and went to CLOSING, then to TIME-WAIT once its own FIN was acknowledged, so both end in TIME-WAIT (RFC 9293 §3.6, the third case: both users CLOSE at once).`,
       );
     } else {
       S.push(`From then on ${closer === 'client' ? 'the client' : 'the server'} (${cs}) ${stateAbility(cs)}; ${peer === 'client' ? 'the client' : 'the server'} (${ps}) ${stateAbility(ps)}: the connection is half-closed (RFC 9293 §3.6.1).`);
@@ -214,7 +215,7 @@ export function explainStory(story: ConnectionStory): string[] {
     }
     const lastAck = changeTo(pk, peer, 'CLOSED', finIdx);
     const lastAckPkt = lastAck >= 0 ? pk[lastAck]! : null;
-    if (lastAckPkt && !has(lastAckPkt, TcpFlag.RST) && sideOf(lastAckPkt, peer).change?.why === 'ACK of FIN received') {
+    if (!simultaneous && lastAckPkt && !has(lastAckPkt, TcpFlag.RST) && sideOf(lastAckPkt, peer).change?.why === 'ACK of FIN received') {
       at = lastAckPkt.frame;
       S.push(
         `The last ACK (frame ${lastAckPkt.frame}) acknowledged ${peer === 'client' ? "the client's" : "the server's"} FIN: ${peer === 'client' ? 'the client' : 'the server'} is CLOSED, and ${closer === 'client' ? 'the client' : 'the server'} waits in TIME-WAIT for 2 MSL before forgetting the connection, so that a lost last ACK can be sent again (RFC 9293 §3.6).`,

@@ -34,11 +34,11 @@ export function asciiText(s: string): string {
   return s.replace(/[^\x00-\x7f]/g, (ch) => ASCII_OF[ch] ?? '?');
 }
 
-/** Words of `text` in lines of at most `width` columns (a word longer than that is cut). */
+/** Words of `text` in lines of at most `width` columns (a word longer than that is cut). A no-break space (U+00A0) keeps two words together. */
 export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   let line = '';
-  for (let word of text.split(/\s+/)) {
+  for (let word of text.split(/[ \t\n]+/)) {
     if (!word) continue;
     while (word.length > width) {
       if (line) {
@@ -56,5 +56,5 @@ export function wrap(text: string, width: number): string[] {
     }
   }
   if (line) out.push(line);
-  return out;
+  return out.map((l) => l.replace(/\u00a0/g, ' '));
 }
