@@ -80,7 +80,8 @@ export function ladderLines(story: ConnectionStory, style: Style, o: LadderOptio
   const pk = story.packets;
   const out: string[] = [];
 
-  for (const l of wrap(txt(`stream ${sum.stream}: client ${sum.client.addr}:${sum.client.port} → server ${sum.server.addr}:${sum.server.port}, ${pk.length + story.dropped} packets in ${sum.duration.toFixed(3)}\u00a0s`), LADDER_WIDTH)) out.push(c.bold(l));
+  // Wrapped before any ASCII spelling, which may lengthen words (→ becomes ->).
+  for (const l of wrap(`stream ${sum.stream}: client ${sum.client.addr}:${sum.client.port} → server ${sum.server.addr}:${sum.server.port}, ${pk.length + story.dropped} packets in ${sum.duration.toFixed(3)}\u00a0s`, LADDER_WIDTH - 1)) out.push(c.bold(txt(l)));
   const verdictPaint = sum.health === 'broken' ? c.red.bold : sum.health === 'degraded' ? c.yellow : sum.health === 'ok' ? c.green : c.dim;
   for (const l of wrap(txt(sum.verdict), LADDER_WIDTH)) out.push(verdictPaint(l));
   out.push('');

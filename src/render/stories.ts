@@ -26,7 +26,7 @@ export function shortFlags(flags: number): string {
   return names.length ? names.join(',') : 'none';
 }
 
-const ASCII_OF: Readonly<Record<string, string>> = { '§': 'sec. ', '→': '->', '←': '<-', '…': '...', '–': '-', '—': '-', '“': '"', '”': '"', '’': "'", '≤': '<=', '≥': '>=' };
+const ASCII_OF: Readonly<Record<string, string>> = { '\u00a0': ' ', '§': 'sec. ', '→': '->', '←': '<-', '…': '...', '–': '-', '—': '-', '“': '"', '”': '"', '’': "'", '≤': '<=', '≥': '>=' };
 
 /** The same text in plain ASCII, for `--ascii`. */
 export function asciiText(s: string): string {
