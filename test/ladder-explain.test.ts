@@ -11,7 +11,8 @@ import { describe, it } from 'node:test';
 import { openCapture } from '../src/capture/open.js';
 import { runPipeline, type AnalyzeOptions } from '../src/cli/analyze.js';
 import { explainStory } from '../src/render/explain.js';
-import { GAP_SECONDS, LADDER_WIDTH } from '../src/render/ladder.js';
+import { GAP_SECONDS, LADDER_WIDTH, ladderLines } from '../src/render/ladder.js';
+import { PLAIN_STYLE } from '../src/render/style.js';
 import { StoryRecorder, DEFAULT_RECORDER } from '../src/render/recorder.js';
 import { analyzeJson, runCli } from './helpers/cli.js';
 import { FIXTURES, SAMPLES } from './helpers/paths.js';
@@ -134,7 +135,7 @@ describe('what the ladder shows', () => {
     const many = join(FIXTURES, 'many', 'many-connections.pcap');
     const all = runCli(['analyze', many, '--format', 'ladder']);
     assert.equal(all.status, 0, all.stderr);
-    const m = /ladders for the 5 worst of (\d+) connections/.exec(all.stdout);
+    const m = /ladders of the 5 worst of (\d+) connections/.exec(all.stdout);
     assert.ok(m && Number(m[1]) > 5, all.stdout.slice(0, 200));
     assert.equal(all.stdout.match(/^stream \d+: /gm)!.length, 5);
     const one = runCli(['analyze', many, '--format', 'ladder', '--stream', '3']);
@@ -149,14 +150,36 @@ describe('what the ladder shows', () => {
   });
 });
 
+const PLAIN: AnalyzeOptions = { format: 'text', color: false, states: true, anomaliesOnly: false, allConnections: false };
+
 /** The story sentences of one sample, through the public function the HTML report uses too. */
 async function story(f: string): Promise<string[]> {
   const rec = new StoryRecorder(DEFAULT_RECORDER);
-  const o: AnalyzeOptions = { format: 'text', color: false, states: true, anomaliesOnly: false, allConnections: false };
-  await runPipeline(await openCapture(join(SAMPLES, f)), o, [rec]);
+  await runPipeline(await openCapture(join(SAMPLES, f)), PLAIN, [rec]);
   assert.equal(rec.stories.length, 1);
   return explainStory(rec.stories[0]!);
 }
+
+describe('a long connection keeps its beginning and its end', () => {
+  it('the recorder keeps the first N and the last M packets and says where the rest were left out; the ladder and the story say so', async () => {
+    const rec = new StoryRecorder({ ...DEFAULT_RECORDER, maxPacketsPerConnection: 30, tail: 12, lines: false });
+    await runPipeline(await openCapture(join(SAMPLES, 'loss.pcap')), PLAIN, [rec]);
+    const s = rec.stories[0]!;
+    const frames = analyzeJson(join(SAMPLES, 'loss.pcap')).filter((r) => r.type === 'packet').map((r) => r.frame as number);
+    assert.equal(s.packets.length, 42);
+    assert.equal(s.gapAt, 30);
+    assert.equal(s.dropped, frames.length - 42);
+    assert.deepEqual(s.packets.map((p) => p.frame), [...frames.slice(0, 30), ...frames.slice(-12)]);
+    const lines = ladderLines(s, PLAIN_STYLE, { ascii: false });
+    const at = lines.findIndex((l) => l.includes('not drawn'));
+    assert.match(lines[at]!, new RegExp(`${s.dropped} packets \\(frames ${frames[30]}–${frames[frames.length - 13]}\\) not drawn`));
+    assert.match(lines[at - 1]!, new RegExp(`^\\s*${frames[29]} `));
+    assert.match(lines[at + 1]!, new RegExp(`^\\s*${frames[frames.length - 12]} `));
+    const told = explainStory(s).join('\n');
+    assert.match(told, /leaves out the middle of a long connection/);
+    assert.match(told, /the server sent FIN/, 'the close, from the tail, is still told');
+  });
+});
 
 describe('the story follows the capture', () => {
   it('explainStory numbers its sentences 1, 2, 3 …', async () => {

@@ -251,7 +251,7 @@ export function explainStory(story: ConnectionStory): string[] {
     if (dups.length) parts.push(`the receiver sent ${plural(dups.length, 'duplicate ACK')} (${frameList(dups)}), each repeating the next byte it was still waiting for`);
     if (retrans.length) parts.push(`the sender retransmitted ${retrans.length === 1 ? 'once' : `${retrans.length} times`} (${frameList(retrans)})`);
     S.push(
-      `Data went missing or was reordered on the way: ${parts.join('; ')}. ` +
+      `Data went missing or was reordered on the way${story.dropped > 0 ? ' (in the packets kept)' : ''}: ${parts.join('; ')}. ` +
         'A receiver acknowledges only data that arrived in order and keeps the rest for later (RFC 9293 §3.10.7.4); three duplicate ACKs make the sender retransmit without waiting for its timer (fast retransmit, RFC 5681 §3.2). This costs time, not data.',
     );
   }
@@ -265,7 +265,17 @@ export function explainStory(story: ConnectionStory): string[] {
   // --- The end -----------------------------------------------------------------------------
   at = Infinity;
   S.push(`At the end of the capture the client is in ${sum.client.state} and the server in ${sum.server.state}. Verdict: ${sum.verdict}`);
-  if (story.dropped > 0) S.push(`Only the first ${pk.length} packets were kept for this story; ${story.dropped} more were not.`);
+  if (story.dropped > 0) {
+    const g = story.gapAt;
+    const a = g !== undefined ? pk[g - 1] : undefined;
+    const b = g !== undefined ? pk[g] : undefined;
+    at = a ? a.frame + 0.5 : Infinity;
+    S.push(
+      a && b
+        ? `This story leaves out the middle of a long connection: ${story.dropped} packets, frames ${a.frame + 1} to ${b.frame - 1}; only the first ${g} and the last ${pk.length - g!} were kept.`
+        : `Only the first ${pk.length} packets were kept for this story; ${story.dropped} more were not.`,
+    );
+  }
   return said.sort((a, b) => a.at - b.at).map((s, i) => `${i + 1}. ${s.text}`);
 }
 

@@ -101,7 +101,6 @@ export function ladderLines(story: ConnectionStory, style: Style, o: LadderOptio
   const center = (w: string, width: number): string => ' '.repeat(Math.max(0, Math.floor((width - w.length) / 2))) + w;
   const cHead = 'client'.padStart(STATE_W + 2);
   out.push(c.dim(head) + c.bold(cHead) + ' '.repeat(arrowW) + c.bold('server'));
-  void center;
   const first = pk[0];
   const initial = (side: 'client' | 'server'): TcpState => {
     if (!first) return side === 'client' ? sum.client.state : sum.server.state;
@@ -110,8 +109,19 @@ export function ladderLines(story: ConnectionStory, style: Style, o: LadderOptio
   };
   out.push(row(blankLead, initial('client'), ' '.repeat(arrowW), initial('server')));
 
+  const skipped = (): void => {
+    const a = pk[story.gapAt! - 1];
+    const b = pk[story.gapAt!];
+    const what = a && b ? `${story.dropped} packets (frames ${a.frame + 1}–${b.frame - 1}) not drawn` : `${story.dropped} more packets not drawn`;
+    out.push(row(blankLead, '', c.dim(center(`… ${what} …`, arrowW).padEnd(arrowW)), '', g.gapBar));
+  };
   let prevTime = first ? first.time : 0;
-  for (const p of pk) {
+  for (let i = 0; i < pk.length; i++) {
+    const p = pk[i]!;
+    if (i === story.gapAt && story.dropped > 0) {
+      skipped();
+      prevTime = p.time;
+    }
     const quiet = p.time - prevTime;
     prevTime = p.time;
     if (quiet > GAP_SECONDS) {
@@ -145,9 +155,7 @@ export function ladderLines(story: ConnectionStory, style: Style, o: LadderOptio
       });
     }
   }
-  if (story.dropped > 0) {
-    out.push(row(blankLead, '', c.dim(center(`… ${story.dropped} more packets not drawn`, arrowW).padEnd(arrowW)), ''));
-  }
+  if (story.dropped > 0 && story.gapAt === undefined) skipped();
   out.push(row(blankLead, '', ' '.repeat(arrowW), ''));
   return out.map((l) => txt(l).replace(/\s+$/, ''));
 }

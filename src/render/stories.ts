@@ -8,15 +8,31 @@ import { DEFAULT_RECORDER, StoryRecorder } from './recorder.js';
 /** Up to this many connections every one is drawn; beyond, the worst this many. */
 export const FEW_CONNECTIONS = 5;
 
+/** Packets kept of a long connection: its beginning and its end (where the close is). */
+export const HEAD_PACKETS = 1000;
+export const TAIL_PACKETS = 200;
+/** With --stream N, one connection is asked for: keep more of it. */
+const ONE_HEAD = 20_000;
+const ONE_TAIL = 2_000;
+
 /** A recorder for the connections a diagram or story is wanted for: one stream, or the worst few. */
 export function storyRecorder(stream: number | undefined): StoryRecorder {
-  return new StoryRecorder({ ...DEFAULT_RECORDER, stream, maxConnections: stream === undefined ? FEW_CONNECTIONS : 1 });
+  const one = stream !== undefined;
+  return new StoryRecorder({
+    ...DEFAULT_RECORDER,
+    stream,
+    maxConnections: one ? 1 : FEW_CONNECTIONS,
+    maxPacketsPerConnection: one ? ONE_HEAD : HEAD_PACKETS,
+    tail: one ? ONE_TAIL : TAIL_PACKETS,
+    // Neither the diagram nor the story shows the trace line: not building it makes a big capture 5x faster.
+    lines: false,
+  });
 }
 
-/** "showing the 5 worst of 47 connections …" when some were left out, else null. */
+/** "ladders of the 5 worst of 47 connections; …" when some were left out, else null. */
 export function choiceNote(shown: number, seen: number, what: string): string | null {
   if (seen <= shown) return null;
-  return `${what} for the ${shown} worst of ${seen} connections (broken first); --stream N shows another`;
+  return `${what} of the ${shown} worst of ${seen} connections; --stream N for another`;
 }
 
 /** `SYN,ACK`, `FIN,PSH,ACK`: the flags of a packet, short, in tshark's bit order. */
