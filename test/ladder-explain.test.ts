@@ -13,6 +13,7 @@ import { runPipeline, type AnalyzeOptions } from '../src/cli/analyze.js';
 import { explainStory } from '../src/render/explain.js';
 import { GAP_SECONDS, LADDER_WIDTH, ladderLines } from '../src/render/ladder.js';
 import { PLAIN_STYLE } from '../src/render/style.js';
+import { TraceSink } from '../src/render/trace.js';
 import { StoryRecorder, DEFAULT_RECORDER } from '../src/render/recorder.js';
 import { analyzeJson, runCli } from './helpers/cli.js';
 import { FIXTURES, SAMPLES } from './helpers/paths.js';
@@ -159,6 +160,21 @@ async function story(f: string): Promise<string[]> {
   assert.equal(rec.stories.length, 1);
   return explainStory(rec.stories[0]!);
 }
+
+describe('sinks share the packet records', () => {
+  it('a recorder after the text trace writes the same lines, SACK edges included (the options record is not rewritten)', async () => {
+    const printed: string[] = [];
+    const trace = new TraceSink((x) => printed.push(...x.split('\n')), PLAIN_STYLE, { states: false, horizon: 3 });
+    const rec = new StoryRecorder(DEFAULT_RECORDER);
+    await runPipeline(await openCapture(join(SAMPLES, 'loss.pcap')), PLAIN, [trace, rec]);
+    const lines = rec.stories[0]!.packets.map((p) => p.line);
+    const withSack = lines.filter((l) => l.includes(' SLE='));
+    assert.ok(withSack.length > 10);
+    for (const l of withSack) assert.ok(printed.includes(l), `not in the trace: ${l}`);
+    // Relative edges: small numbers, as tshark shows them, not raw sequence numbers.
+    for (const l of withSack) for (const m of l.matchAll(/S[LR]E=(\d+)/g)) assert.ok(Number(m[1]) < 300_000, l);
+  });
+});
 
 describe('a long connection keeps its beginning and its end', () => {
   it('the recorder keeps the first N and the last M packets and says where the rest were left out; the ladder and the story say so', async () => {
