@@ -17,7 +17,7 @@ import { makeStyle } from '../render/style.js';
 import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
 import { LadderSink } from '../render/ladder.js';
-import { explainBlock, ExplainSink } from '../render/explain.js';
+import { ExplainSink } from '../render/explain.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 
 export type Format = 'text' | 'json' | 'summary' | 'ladder';
@@ -70,9 +70,7 @@ export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[
       return sinks;
     }
     case 'ladder': {
-      const style = await makeStyle(o.color);
-      const explain = o.explain ? (s: Parameters<typeof explainBlock>[0]): string[] => explainBlock(s, style, ascii) : undefined;
-      return [new LadderSink(write, style, { ascii, stream: o.stream, explain })];
+      return [new LadderSink(write, await makeStyle(o.color), { ascii, stream: o.stream, explain: o.explain === true })];
     }
   }
 }

@@ -20,6 +20,7 @@ import type { ConnectionEnd, PacketView, RunEnd, Sink } from './sink.js';
 import type { Style } from './style.js';
 import { asciiText, choiceNote, shortFlags, storyRecorder, wrap } from './stories.js';
 import type { StoryRecorder } from './recorder.js';
+import { explainBlock } from './explain.js';
 
 /** The widest line a diagram draws. */
 export const LADDER_WIDTH = 80;
@@ -160,7 +161,7 @@ export function ladderLines(story: ConnectionStory, style: Style, o: LadderOptio
   return out.map((l) => txt(l).replace(/\s+$/, ''));
 }
 
-/** Writes each chosen connection's diagram (and, with `explain`, its story) at the end of input. */
+/** Writes each chosen connection's diagram (and, with `explain`, its story under it) at the end of input. */
 export class LadderSink implements Sink {
   readonly wantsPackets = true;
   private readonly rec: StoryRecorder;
@@ -168,7 +169,7 @@ export class LadderSink implements Sink {
   constructor(
     private readonly write: (s: string) => void,
     private readonly style: Style,
-    private readonly o: LadderOptions & { stream?: number | undefined; explain?: ((story: ConnectionStory) => string[]) | undefined },
+    private readonly o: LadderOptions & { stream?: number | undefined; explain: boolean },
   ) {
     this.rec = storyRecorder(o.stream);
   }
@@ -193,7 +194,7 @@ export class LadderSink implements Sink {
       for (const l of ladderLines(s, this.style, this.o)) this.write(l);
       if (this.o.explain) {
         this.write('');
-        for (const l of this.o.explain(s)) this.write(l);
+        for (const l of explainBlock(s, this.style, this.o.ascii)) this.write(l);
         this.write('');
       }
     }
