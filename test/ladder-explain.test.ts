@@ -5,7 +5,8 @@
  * follow the capture rather than a script. `UPDATE_GOLDEN=1 npm test` regenerates the goldens.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openCapture } from '../src/capture/open.js';
@@ -254,6 +255,25 @@ describe('the story follows the capture', () => {
     const s = (await story('data-after-fin.pcap')).join('\n');
     assert.match(s, /At frame 8 the client sent 5 bytes after its own FIN \(frame 6\)/);
     assert.match(s, /ACKs stayed at 12: it ignored them/);
+  });
+
+  it('a capture that begins mid-connection (vbox-broken without its first 4 frames): no handshake is invented', async () => {
+    // Cut the classic pcap after its 24-byte header and 4 records (16-byte header + caplen each).
+    const b = readFileSync(join(SAMPLES, 'vbox-broken.pcap'));
+    let off = 24;
+    for (let i = 0; i < 4; i++) off += 16 + b.readUInt32LE(off + 8);
+    const dir = mkdtempSync(join(tmpdir(), 'ackscope-mid-'));
+    try {
+      const file = join(dir, 'mid.pcap');
+      writeFileSync(file, Buffer.concat([b.subarray(0, 24), b.subarray(off)]));
+      const r = runCli(['analyze', file, '--format', 'ladder', '--explain']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /1\. The capture begins after the connection was opened \(no SYN seen\)/);
+      assert.doesNotMatch(r.stdout, /three-way handshake/);
+      assert.equal(r.stdout.split('\n').filter((l) => ARROW.test(l)).length, 15);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loss: the missing and reordered data, fast retransmit, no half-close trouble', async () => {

@@ -127,8 +127,9 @@ export function explainStory(story: ConnectionStory): string[] {
       );
     }
   } else {
+    first.add('client').add('server');
     S.push(
-      `The capture begins after the connection was opened (no SYN seen), so ackscope calls ${who('client')} the client and assumes both sides were ESTABLISHED from frame ${pk[0]!.frame}.`,
+      `The capture begins after the connection was opened (no SYN seen): ackscope calls the first sender, ${sum.client.addr}:${sum.client.port}, the client and ${sum.server.addr}:${sum.server.port} the server, and assumes both were ESTABLISHED from frame ${pk[0]!.frame}.`,
     );
   }
 
