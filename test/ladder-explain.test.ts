@@ -71,9 +71,10 @@ describe('what the ladder shows', () => {
     assert.ok(i11 > 0, 'frame 11 has an arrow');
     assert.match(lines[i11]!, /─ ACK seq=42 ack=76 len=0 ─+▶/, 'client to server, its numbers on it');
     const next = lines.findIndex((l, i) => i > i11 && ARROW.test(l));
-    const marks = lines.slice(i11 + 1, next).join('\n');
+    // The marks between frame 11's arrow and the next, read as text (wrapped lines joined).
+    const marks = lines.slice(i11 + 1, next).join(' ').replace(/[│\s]+/g, ' ');
     assert.match(marks, /\[TCP ACKed unseen segment\]/);
-    assert.match(marks, /◆ ack_unsent: Ack=76 is 1 beyond/);
+    assert.match(marks, /◆ ack_unsent: Ack=76 acks 1 byte never sent; rejected \(frame 12\)/);
     // Every frame's arrow in order, the server's pointing left.
     assert.deepEqual(arrows.map((l) => Number(/^\s*(\d+) /.exec(l)![1])), Array.from({ length: 19 }, (_, i) => i + 1));
     assert.match(arrows[1]!, /◀─+ SYN,ACK seq=0 ack=1 len=0 ─│ SYN-RECEIVED$/);

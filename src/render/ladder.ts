@@ -51,7 +51,7 @@ export function findingMark(f: Finding): string {
   const peer = f.by === 'client' ? 'server' : 'client';
   switch (f.kind) {
     case 'ack_unsent': {
-      const what = `ack_unsent: Ack=${f.ack} is ${f.beyond} beyond the ${peer}'s ${f.peerNext}`;
+      const what = `ack_unsent: Ack=${f.ack} acks ${f.beyond} byte${f.beyond === 1 ? '' : 's'} never sent`;
       if (f.verdict === 'broken_peer') return `${what}; rejected (frame ${f.rejectedBy})`;
       if (f.verdict === 'capture_gap') return `${what}; the capture missed packets`;
       return what;
