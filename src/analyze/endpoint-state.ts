@@ -68,6 +68,8 @@ export interface SegmentFacts {
   flags: number;
   /** The segment's ACK covers the receiver's FIN (ack >= receiver's FIN seq + 1). */
   acksReceiverFin: boolean;
+  /** The receiver has sent a FIN (whether or not this segment acknowledges it). */
+  receiverFinSent: boolean;
 }
 
 /** The sender's side of a segment (RFC 9293 §3.10.4 CLOSE, §3.10.2 SEND; the observer's inference). */
@@ -97,7 +99,11 @@ export function onSegmentSent(ep: EndpointState, seg: SegmentFacts): void {
       if (fin) setState(ep, 'FIN-WAIT-1', 'FIN sent (CLOSE)');
       return;
     case 'CLOSE-WAIT':
-      if (fin) setState(ep, 'LAST-ACK', 'FIN sent (CLOSE)');
+      // A host really in CLOSE-WAIT acknowledges the peer's FIN in everything it sends. A FIN that
+      // does not was sent before that FIN arrived (the observer, near the peer, saw the peer's FIN
+      // first): a simultaneous close, §3.6 case 3. The host was in FIN-WAIT-1 and is now CLOSING.
+      if (fin && seg.receiverFinSent && !seg.acksReceiverFin) setState(ep, 'CLOSING', 'FIN sent before the peer’s FIN arrived (simultaneous close)');
+      else if (fin) setState(ep, 'LAST-ACK', 'FIN sent (CLOSE)');
       return;
     case 'FIN-WAIT-1':
     case 'FIN-WAIT-2':

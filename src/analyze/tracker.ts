@@ -76,7 +76,7 @@ export class Tracker {
   private readonly finishedTuples: FinishedTuples;
   private closingHead = 0;
   private readonly opts = new TcpOptions();
-  private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false };
+  private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false, receiverFinSent: false };
   private readonly seg = new Segment();
   readonly result = new PacketResult();
   readonly totals: Totals = { packets: 0, connections: 0, flagCounts: new Uint32Array(FLAG_CATALOGUE.length), findingCounts: {} };
@@ -210,6 +210,7 @@ export class Tracker {
     R.ep.beginPacket();
     this.facts.flags = tcpFlags;
     this.facts.acksReceiverFin = ackFlag && R.finSent && seqGe(s.ack, seqAdd(R.finSeq, 1));
+    this.facts.receiverFinSent = R.finSent;
     onSegmentSent(F.ep, this.facts);
     onSegmentArrives(R.ep, this.facts);
     const client = conn.flows[conn.client];

@@ -18,9 +18,18 @@ ackscope's findings (an ACK beyond the data sent, a reset after a half-close, ..
 they concern, endpoint state changes (RFC 9293 names), then a table per connection.
 
 Output:
-  --format text|json|summary   text (default): annotated trace + tables; json: JSON Lines, one
+  --format text|json|summary|ladder
+                               text (default): annotated trace + tables; json: JSON Lines, one
                                {"type":"packet"} per TCP packet, {"type":"connection"} per stream
-                               (when it ends), then {"type":"summary"}; summary: the tables only
+                               (when it ends), then {"type":"summary"}; summary: the tables only;
+                               ladder: a sequence diagram per connection (client and server
+                               columns with RFC 9293 states, one arrow per packet, marks for
+                               anomalies; every connection when there are up to 5, else the 5
+                               worst; --stream N picks one)
+  --explain                    after text, summary or ladder: each connection's story in numbered
+                               sentences (who opened, who half-closed, what each side could still
+                               do, bad ACKs, resets, what was lost) with the RFC 9293 rule
+  --ascii                      plain ASCII instead of Unicode box drawing (ladder, --explain)
   --anomalies-only             only packets with a tshark "Bad TCP" flag or a finding
   --stream N                   only TCP stream N (tshark's tcp.stream numbering)
   --host ADDR                  only packets to or from ADDR (IPv4 or IPv6)
@@ -97,6 +106,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         quiet: { type: 'boolean', short: 'q' },
         'no-progress': { type: 'boolean' },
         merge: { type: 'boolean' },
+        explain: { type: 'boolean' },
+        ascii: { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         iface: { type: 'string', short: 'i' },
@@ -114,7 +125,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   const format = (values.format ?? 'text') as Format;
-  if (!['text', 'json', 'summary'].includes(format)) throw new UserError(`--format must be text, json or summary, not '${format}'`, ExitCode.Usage);
+  if (!['text', 'json', 'summary', 'ladder'].includes(format)) throw new UserError(`--format must be text, json, summary or ladder, not '${format}'`, ExitCode.Usage);
+  if (values.explain && format === 'json') throw new UserError('--explain goes with --format text, summary or ladder, not json', ExitCode.Usage);
   const host = values.host !== undefined ? parseHost(values.host) : undefined;
   if (host === null) throw new UserError(`--host takes an IPv4 or IPv6 address, not '${values.host}'`, ExitCode.Usage);
   const failOn = values['fail-on'] as FailOn | undefined;
@@ -133,6 +145,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     quiet: values.quiet === true,
     // A progress line and a trace streaming to the same terminal would garble each other.
     progress: !values['no-progress'] && process.stderr.isTTY === true && !(process.stdout.isTTY === true && format !== 'summary'),
+    explain: values.explain === true,
+    ascii: values.ascii === true,
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);

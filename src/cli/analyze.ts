@@ -18,16 +18,22 @@ import { makeStyle } from '../render/style.js';
 import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
 import { ZeekLogSink } from '../render/zeek-log.js';
+import { LadderSink } from '../render/ladder.js';
+import { ExplainSink } from '../render/explain.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 import { readProgress } from './progress.js';
 
-export type Format = 'text' | 'json' | 'summary';
+export type Format = 'text' | 'json' | 'summary' | 'ladder';
 
 export interface AnalyzeOptions {
   format: Format;
   color: boolean;
   /** Print endpoint state changes under packets (text). */
   states: boolean;
+  /** Each connection's story in numbered sentences after the output (text, summary, ladder). */
+  explain?: boolean;
+  /** Plain ASCII instead of Unicode box drawing (ladder, explanations). */
+  ascii?: boolean;
   stream?: number;
   host?: HostFilter;
   port?: number;
@@ -65,14 +71,24 @@ export async function formatSinks(o: AnalyzeOptions, out: Output, tags?: Readonl
   const write = (s: string): void => out.line(s);
   const horizon = o.horizon ?? 3;
   const extra: Sink[] = o.zeekLog !== undefined ? [new ZeekLogSink(o.zeekLog)] : [];
+  const ascii = o.ascii === true;
   switch (o.format) {
     case 'json':
       return [new JsonSink(write, horizon), ...extra];
-    case 'summary':
-      return [new TablesSink(write, await makeStyle(o.color), o.allConnections), ...extra];
+    case 'summary': {
+      const style = await makeStyle(o.color);
+      const sinks: Sink[] = [new TablesSink(write, style, o.allConnections)];
+      if (o.explain) sinks.push(new ExplainSink(write, style, { stream: o.stream, ascii }));
+      return [...sinks, ...extra];
+    }
     case 'text': {
       const style = await makeStyle(o.color);
-      return [new TraceSink(write, style, { states: o.states, horizon, tags }), new TablesSink(write, style, o.allConnections), ...extra];
+      const sinks: Sink[] = [new TraceSink(write, style, { states: o.states, horizon, tags }), new TablesSink(write, style, o.allConnections)];
+      if (o.explain) sinks.push(new ExplainSink(write, style, { stream: o.stream, ascii }));
+      return [...sinks, ...extra];
+    }
+    case 'ladder': {
+      return [new LadderSink(write, await makeStyle(o.color), { ascii, stream: o.stream, explain: o.explain === true }), ...extra];
     }
   }
 }

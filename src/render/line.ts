@@ -23,8 +23,8 @@ export function flagText(flags: number): string {
   return names.length ? names.join(', ') : '<None>';
 }
 
-/** Options as tshark appends them to Info, in header order. */
-export function optionText(o: TcpOptions): string {
+/** Options as tshark appends them to Info, in header order; SACK edges relative to `sackBase` (0: raw). */
+export function optionText(o: TcpOptions, sackBase = 0): string {
   let s = '';
   let sack = 0;
   for (let i = 0; i < o.count; i++) {
@@ -42,7 +42,7 @@ export function optionText(o: TcpOptions): string {
         if (o.hasTs) s += ` TSval=${o.tsVal} TSecr=${o.tsEcr}`;
         break;
       case TcpOptionKind.SACK:
-        for (; sack < o.sackBlocks; sack++) s += ` SLE=${o.sack[sack * 2]} SRE=${o.sack[sack * 2 + 1]}`;
+        for (; sack < o.sackBlocks; sack++) s += ` SLE=${(o.sack[sack * 2]! - sackBase) >>> 0} SRE=${(o.sack[sack * 2 + 1]! - sackBase) >>> 0}`;
         break;
       default:
         break;
@@ -75,12 +75,8 @@ export function traceLineParts(p: TcpPacket, time: number, r: PacketResult | nul
   info += ` Win=${win}`;
   if (p.flags & TcpFlag.URG) info += ` Urg=${p.urg}`;
   info += ` Len=${p.len}`;
-  if (o) {
-    if (r && o.sackBlocks > 0 && peerBase !== 0) {
-      for (let i = 0; i < o.sackBlocks * 2; i++) o.sack[i] = (o.sack[i]! - peerBase) >>> 0;
-    }
-    info += optionText(o);
-  }
+  // The options record is shared by every sink of the packet: read it, never rewrite it.
+  if (o) info += optionText(o, r ? peerBase : 0);
   return { lead, labels, info };
 }
 

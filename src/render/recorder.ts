@@ -48,6 +48,12 @@ export interface ConnectionStory {
   packets: StoryPacket[];
   /** Packets seen beyond `maxPacketsPerConnection` and not kept. */
   dropped: number;
+  /**
+   * With the `tail` option: the index in `packets` where the `dropped` packets were left out (the
+   * first `maxPacketsPerConnection` come before it, the last `tail` from it on). Absent otherwise,
+   * or when nothing was dropped.
+   */
+  gapAt?: number;
 }
 
 export interface RecorderOptions {
@@ -55,6 +61,13 @@ export interface RecorderOptions {
   stream?: number | undefined;
   maxConnections: number;
   maxPacketsPerConnection: number;
+  /** Build each packet's trace `line` (default true); formats that do not show it save the time. */
+  lines?: boolean;
+  /**
+   * Beyond `maxPacketsPerConnection`, also keep the last this many packets (default 0: none), so
+   * that a long connection's story still has its end (the close, the reset).
+   */
+  tail?: number;
 }
 
 export const DEFAULT_RECORDER: RecorderOptions = { maxConnections: 50, maxPacketsPerConnection: 20_000 };
@@ -68,7 +81,7 @@ const HEALTH_RANK = Object.fromEntries(HEALTH_ORDER.map((h, i) => [h, i])) as Re
 export class StoryRecorder implements Sink {
   readonly wantsPackets = true;
   /** Open connections' packets, by stream. */
-  private readonly open = new Map<number, { packets: StoryPacket[]; dropped: number }>();
+  private readonly open = new Map<number, { packets: StoryPacket[]; dropped: number; tail: StoryPacket[] | null; next: number }>();
   private readonly kept: ConnectionStory[] = [];
   /** Connections seen in all (after the filters), including those not kept. */
   connections = 0;
@@ -79,14 +92,31 @@ export class StoryRecorder implements Sink {
     const r = v.r;
     if (this.o.stream !== undefined && r.stream !== this.o.stream) return;
     let rec = this.open.get(r.stream);
-    if (!rec) this.open.set(r.stream, (rec = { packets: [], dropped: 0 }));
+    if (!rec) this.open.set(r.stream, (rec = { packets: [], dropped: 0, tail: null, next: 0 }));
+    let into = rec.packets;
     if (rec.packets.length >= this.o.maxPacketsPerConnection) {
-      rec.dropped++;
-      return;
+      const tail = this.o.tail ?? 0;
+      if (tail <= 0) {
+        rec.dropped++;
+        return;
+      }
+      // A ring of the last `tail` packets: once full, each new one replaces the oldest.
+      rec.tail ??= [];
+      into = rec.tail;
+      if (rec.tail.length >= tail) {
+        rec.dropped++;
+        rec.tail[rec.next] = this.record(v);
+        rec.next = (rec.next + 1) % tail;
+        return;
+      }
     }
+    into.push(this.record(v));
+  }
+
+  private record(v: PacketView): StoryPacket {
+    const r = v.r;
     const p = v.p;
-    const parts = traceLineParts(p, v.time, r, v.opts, r.conn.flows[r.dir ^ 1]!.baseSeq);
-    rec.packets.push({
+    return {
       frame: p.frame,
       time: v.time,
       from: r.side,
@@ -102,8 +132,8 @@ export class StoryRecorder implements Sink {
       serverState: r.serverState,
       clientChange: copyChange(r.clientChange),
       serverChange: copyChange(r.serverChange),
-      line: plainLine(parts),
-    });
+      line: this.o.lines === false ? '' : plainLine(traceLineParts(p, v.time, r, v.opts, r.conn.flows[r.dir ^ 1]!.baseSeq)),
+    };
   }
 
   connectionEnd(e: ConnectionEnd): void {
@@ -114,6 +144,10 @@ export class StoryRecorder implements Sink {
     if (this.o.stream !== undefined && stream !== this.o.stream) return;
     if (!this.wants(e.health, e.conn.firstFrame)) return;
     const story: ConnectionStory = { summary: e.summary(), packets: rec?.packets ?? [], dropped: rec?.dropped ?? 0 };
+    if (rec?.tail) {
+      if (rec.dropped > 0) story.gapAt = rec.packets.length;
+      story.packets = rec.packets.concat(rec.tail.slice(rec.next), rec.tail.slice(0, rec.next));
+    }
     this.kept.push(story);
     this.kept.sort(worstFirst);
     if (this.kept.length > this.o.maxConnections) this.kept.pop();
