@@ -12,6 +12,8 @@ export const ExitCode = {
   Usage: 64,
   /** An input file could not be opened or read (missing, permission). */
   NoInput: 66,
+  /** The --output file could not be created or written. */
+  CantCreate: 73,
   /** Live capture: not permitted (not root, no CAP_NET_RAW). */
   NoPermission: 77,
   /** Live capture: no such interface. */

@@ -1,5 +1,8 @@
+import { createWriteStream, openSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ExitCode, UserError } from '../capture/errors.js';
 import { openCapture } from '../capture/open.js';
+import { Output } from '../render/output.js';
 import { analyzeSource, type Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
@@ -14,9 +17,14 @@ ackscope's findings (an ACK beyond the data sent, a reset after a half-close, ..
 they concern, endpoint state changes (RFC 9293 names), then a table per connection.
 
 Output:
-  --format text|json|summary   text (default): annotated trace + tables; json: JSON Lines, one
+  --format text|json|summary|html
+                               text (default): annotated trace + tables; json: JSON Lines, one
                                {"type":"packet"} per TCP packet, {"type":"connection"} per stream
-                               (when it ends), then {"type":"summary"}; summary: the tables only
+                               (when it ends), then {"type":"summary"}; summary: the tables only;
+                               html: one self-contained page (summary, ladder, time-sequence
+                               graph, story, tables) of the worst 50 connections
+  -o, --output FILE            write the output to FILE instead of standard output (- or none:
+                               standard output)
   --anomalies-only             only packets with a tshark "Bad TCP" flag or a finding
   --stream N                   only TCP stream N (tshark's tcp.stream numbering)
   --host ADDR                  only packets to or from ADDR (IPv4 or IPv6)
@@ -35,7 +43,8 @@ Live capture (needs root or CAP_NET_RAW, and libpcap):
   binding does not pass libpcap's capture timestamps); Ctrl-C stops and prints the summary.
 
 Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported), 64 usage,
-66 cannot open input, 68 no such interface, 69 libpcap/cap missing, 77 no capture permission.
+66 cannot open input, 68 no such interface, 69 libpcap/cap missing, 73 cannot write the --output
+file, 77 no capture permission.
 `;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -46,6 +55,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       options: {
         help: { type: 'boolean', short: 'h' },
         format: { type: 'string', short: 'f' },
+        output: { type: 'string', short: 'o' },
         'anomalies-only': { type: 'boolean' },
         stream: { type: 'string' },
         host: { type: 'string' },
@@ -68,21 +78,24 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   const format = (values.format ?? 'text') as Format;
-  if (!['text', 'json', 'summary'].includes(format)) throw new UserError(`--format must be text, json or summary, not '${format}'`, ExitCode.Usage);
+  if (!['text', 'json', 'summary', 'html'].includes(format)) throw new UserError(`--format must be text, json, summary or html, not '${format}'`, ExitCode.Usage);
+  const toFile = values.output !== undefined && values.output !== '-' ? values.output : null;
   const host = values.host !== undefined ? parseHost(values.host) : undefined;
   if (host === null) throw new UserError(`--host takes an IPv4 or IPv6 address, not '${values.host}'`, ExitCode.Usage);
   const options = {
     format,
-    color: useColor(process.stdout, values['no-color'] ? false : values.color ? true : undefined),
+    color: values['no-color'] ? false : values.color ? true : toFile ? false : useColor(process.stdout, undefined),
     states: !values['no-states'],
     stream: intOption('stream', values.stream),
     port: intOption('port', values.port, 0, 65535),
     host: host ?? undefined,
     anomaliesOnly: values['anomalies-only'] === true,
     allConnections: values['all-connections'] === true,
+    title: positionals[0] === '-' ? 'standard input' : positionals[0] !== undefined ? basename(positionals[0]) : values.iface,
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);
+    if (toFile) throw new UserError('--output goes with a FILE; with --iface, redirect standard output', ExitCode.Usage);
     const { liveAnalyze } = await import('./live-analyze.js');
     return liveAnalyze(values.iface, { filter: values.filter, write: values.write, count: intOption('count', values.count, 1), duration: values.duration }, options);
   }
@@ -94,6 +107,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     throw new UserError('standard input is a terminal: pipe a capture in (… | ackscope analyze -) or give a FILE', ExitCode.Usage);
   }
   const src = await openCapture(positionals[0]!);
-  const run = await analyzeSource(src, options);
+  if (!toFile) return (await analyzeSource(src, options)).code;
+  // Opened before reading, so that an unwritable path fails at once with one line.
+  let fd: number;
+  try {
+    fd = openSync(toFile, 'w');
+  } catch (e) {
+    throw new UserError(`cannot write ${toFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, ExitCode.CantCreate);
+  }
+  const file = createWriteStream('', { fd });
+  const run = await analyzeSource(src, options, new Output(file));
+  await new Promise<void>((resolve, reject) => {
+    file.once('error', reject);
+    file.end(resolve);
+  }).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot write ${toFile}: ${e.code ?? String(e)}`, ExitCode.CantCreate);
+  });
   return run.code;
 }

@@ -16,9 +16,10 @@ import type { ConnectionEnd, PacketView, RunCounts, RunEnd, Sink } from '../rend
 import { makeStyle } from '../render/style.js';
 import { TablesSink } from '../render/tables.js';
 import { TraceSink } from '../render/trace.js';
+import { DEFAULT_HTML, HtmlSink } from '../render/html/sink.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 
-export type Format = 'text' | 'json' | 'summary';
+export type Format = 'text' | 'json' | 'summary' | 'html';
 
 export interface AnalyzeOptions {
   format: Format;
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
   allConnections: boolean;
   /** Seconds of capture time to hold a line whose finding awaits evidence. */
   horizon?: number;
+  /** The report's title (html): the capture's name. */
+  title?: string;
   /** Called with every connection's summary as it ends (after filters). */
   onConnection?: (s: ConnectionSummary) => void;
 }
@@ -52,6 +55,8 @@ export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[
       return [new JsonSink(write, horizon)];
     case 'summary':
       return [new TablesSink(write, await makeStyle(o.color), o.allConnections)];
+    case 'html':
+      return [new HtmlSink(write, { ...DEFAULT_HTML, title: o.title ?? 'capture', stream: o.stream })];
     case 'text': {
       const style = await makeStyle(o.color);
       return [new TraceSink(write, style, { states: o.states, horizon }), new TablesSink(write, style, o.allConnections)];
