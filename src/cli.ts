@@ -28,7 +28,8 @@ Options:
 Exit status:
   0   success          1   repro client: bytes missing     2   bad or truncated capture
   64  usage error      66  cannot open input               68  no such interface
-  69  libpcap/cap missing   75  port in use   76  server unreachable   77  no capture permission
+  69  libpcap/cap missing   73  cannot write --output   75  port in use   76  server unreachable
+  77  no capture permission
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -49,7 +49,7 @@ const W = 8;
 /** One side's points: a flat Float64Array of W numbers per point. */
 class SidePoints {
   /** Grown by doubling up to `max` points: most connections are a handful of packets. */
-  a = new Float64Array(16 * W);
+  a = new Float64Array(2 * W);
   count = 0;
   /** Packets per complete point at the current level. */
   span = 1;
