@@ -119,6 +119,10 @@ describe('HTML report in Chromium', { skip }, () => {
       assert.deepEqual(await frames('.unseen'), ['11']);
       assert.deepEqual((await frames('.fin')).sort(), ['18', '8']);
       assert.deepEqual(await frames('.rst'), ['19']);
+      // A mark can be hovered (the zoom overlay lies under the marks) and names its packet.
+      const re = o.page.locator('#graph .retrans[data-frame="12"]');
+      await re.hover();
+      assert.match((await re.locator('title').textContent()) ?? '', /^retransmission\n\s*12\s+0\.396759.*\[TCP Spurious Retransmission\].*Seq=70 Ack=42.*Len=5\n↳ real_retransmission/s);
       assert.equal(await o.page.locator('#graph .ackline').count(), 2);
       assert.equal(await o.page.locator('#graph .winline').count(), 2);
       await o.page.locator('#graph').screenshot({ path: join(OUT, 'vbox-broken-graph.png') });

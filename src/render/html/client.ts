@@ -337,6 +337,7 @@ function panel(box, st, side, mine, peer, t0, t1) {
     svg('text', { x: L - 5, y: Y(v) + 3, 'text-anchor': 'end', 'font-size': 10.5, fill: '#444' }, g, String(v));
   });
   svg('text', { x: 12, y: TOP + ph / 2, 'font-size': 10.5, fill: '#666', transform: 'rotate(-90 12 ' + (TOP + ph / 2) + ')', 'text-anchor': 'middle' }, g, 'relative seq');
+  var ov = svg('rect', { x: L, y: TOP, width: pw, height: ph, fill: 'transparent', 'class': 'zoom-overlay', style: 'cursor: crosshair' }, g);
   var c = svg('g', { 'clip-path': 'url(#' + clipId + ')' }, g);
   if (maxEdge > hi) svg('text', { x: L, y: H - 3, 'font-size': 10.5, fill: '#9a7a10', 'class': 'win-note' }, g,
     'window edge above the scale (up to ' + maxEdge + ')');
@@ -389,30 +390,31 @@ function panel(box, st, side, mine, peer, t0, t1) {
       svg('circle', { cx: x, cy: y, r: 7, fill: 'none', stroke: '#8e24aa', 'stroke-width': 2.2 }, u);
     }
   });
-  // FIN and RST of this side, at its sequence number.
+  // FIN and RST of this side, at its sequence number; tags unclipped, they may stand above the plot.
   data.forEach(function (p) {
+    if (p.t1 < t0 || p.t1 > t1) return;
     if (!(p.mk & (M_FIN | M_RST))) return;
     var x = X(p.t1), yv = p.hi >= 0 ? p.hi : p.seq;
     if (p.mk & M_FIN) {
-      var f = svg('g', { 'class': 'gmark fin', 'data-frame': p.i >= 0 ? st.packets[p.i][F] : '' }, c);
+      var f = svg('g', { 'class': 'gmark fin', 'data-frame': p.i >= 0 ? st.packets[p.i][F] : '' }, g);
       svg('title', {}, f, tipOf(st, p, 'FIN'));
       svg('rect', { x: x - 8, y: Y(yv) - 22, width: 16, height: 14, rx: 2, fill: '#23303f' }, f);
       svg('text', { x: x, y: Y(yv) - 11, 'text-anchor': 'middle', 'font-size': 10.5, fill: '#fff', 'font-weight': 'bold' }, f, 'F');
     }
     if (p.mk & M_RST) {
-      var r = svg('g', { 'class': 'gmark rst', 'data-frame': p.i >= 0 ? st.packets[p.i][F] : '' }, c);
+      var r = svg('g', { 'class': 'gmark rst', 'data-frame': p.i >= 0 ? st.packets[p.i][F] : '' }, g);
       svg('title', {}, r, tipOf(st, p, 'RST'));
       svg('path', { d: 'M' + (x - 6) + ' ' + (Y(yv) - 6) + 'l12 12m0 -12l-12 12', stroke: '#c0182a', 'stroke-width': 3 }, r);
       svg('text', { x: x - 9, y: Y(yv) - 9, 'text-anchor': 'end', 'font-size': 10.5, fill: '#c0182a', 'font-weight': 'bold' }, r, 'RST');
     }
   });
-  // Drag to zoom: an overlay over the plot.
-  var sel = svg('rect', { x: 0, y: TOP, width: 0, height: ph, fill: '#1f5fbf', opacity: 0.15, visibility: 'hidden' }, g);
-  var ov = svg('rect', { x: L, y: TOP, width: pw, height: ph, fill: 'transparent', 'class': 'zoom-overlay', style: 'cursor: crosshair' }, g);
+  // Drag to zoom: the selection is shown over the plot, drags start on the overlay under the marks
+  // (so that hovering a mark still shows its packet).
+  var sel = svg('rect', { x: 0, y: TOP, width: 0, height: ph, fill: '#1f5fbf', opacity: 0.15, visibility: 'hidden', 'pointer-events': 'none' }, g);
   var startX = null;
   function px(ev) { return Math.min(L + pw, Math.max(L, ev.clientX - g.getBoundingClientRect().left)); }
   ov.addEventListener('mousedown', function (ev) { startX = px(ev); sel.setAttribute('visibility', 'visible'); sel.setAttribute('x', startX); sel.setAttribute('width', 0); ev.preventDefault(); });
-  ov.addEventListener('mousemove', function (ev) {
+  g.addEventListener('mousemove', function (ev) {
     if (startX == null) return;
     var x = px(ev); sel.setAttribute('x', Math.min(x, startX)); sel.setAttribute('width', Math.abs(x - startX));
   });
@@ -423,8 +425,8 @@ function panel(box, st, side, mine, peer, t0, t1) {
     if (b - a < 4) return;
     zoom(t0 + (a - L) / pw * (t1 - t0), t0 + (b - L) / pw * (t1 - t0));
   }
-  ov.addEventListener('mouseup', up);
-  ov.addEventListener('mouseleave', up);
+  g.addEventListener('mouseup', up);
+  g.addEventListener('mouseleave', up);
 }
 
 function tipOf(st, p, what) {
