@@ -32,7 +32,8 @@ Exit status:
   0   success          1   repro client: bytes missing     2   bad capture / unreadable text
   3   analyze --fail-on: a connection reached the verdict
   64  usage error      66  cannot open input               68  no such interface
-  69  libpcap/cap missing   75  port in use   76  server unreachable   77  no capture permission
+  69  libpcap/cap missing   73  cannot write --output   75  port in use   76  server unreachable
+  77  no capture permission
 `;
 
 async function main(argv: string[]): Promise<number> {

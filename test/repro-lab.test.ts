@@ -130,7 +130,7 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
     const r = runCli(['repro', 'faults']);
     assert.equal(r.status, 0);
     const names = r.stdout.split('\n').filter(Boolean).map((l) => l.split(/[\s:[]/)[0]);
-    assert.deepEqual(names, ['none', 'vbox-nat', 'drop', 'reorder', 'duplicate', 'delay', 'reset-on-fin', 'drop-after-fin']);
+    assert.deepEqual(names, ['none', 'vbox-nat', 'drop', 'reorder', 'duplicate', 'delay', 'latency', 'reset-on-fin', 'drop-after-fin']);
     for (const l of r.stdout.split('\n').filter(Boolean)) assert.match(l, /^\S+\s{2,}\S.{20,}$/);
   });
 

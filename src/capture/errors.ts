@@ -14,7 +14,7 @@ export const ExitCode = {
   Usage: 64,
   /** An input file could not be opened or read (missing, permission). */
   NoInput: 66,
-  /** An output file or directory could not be created (--zeek-log DIR). */
+  /** An output file or directory could not be created or written (--zeek-log DIR, --output FILE). */
   CantCreate: 73,
   /** Live capture: not permitted (not root, no CAP_NET_RAW). */
   NoPermission: 77,

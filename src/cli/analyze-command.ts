@@ -1,6 +1,8 @@
+import { basename } from 'node:path';
 import { ExitCode, UserError } from '../capture/errors.js';
 import { FAIL_ON, type FailOn } from '../analyze/fail-on.js';
 import { openInput } from '../capture/input.js';
+import { openOutputFile } from './output-file.js';
 import { analyzeSource, type Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
@@ -18,14 +20,18 @@ ackscope's findings (an ACK beyond the data sent, a reset after a half-close, ..
 they concern, endpoint state changes (RFC 9293 names), then a table per connection.
 
 Output:
-  --format text|json|summary|ladder
+  --format text|json|summary|ladder|html
                                text (default): annotated trace + tables; json: JSON Lines, one
                                {"type":"packet"} per TCP packet, {"type":"connection"} per stream
                                (when it ends), then {"type":"summary"}; summary: the tables only;
                                ladder: a sequence diagram per connection (client and server
                                columns with RFC 9293 states, one arrow per packet, marks for
                                anomalies; every connection when there are up to 5, else the 5
-                               worst; --stream N picks one)
+                               worst; --stream N picks one); html: one self-contained page
+                               (summary, ladder, time-sequence graph, story, tables) of the worst
+                               50 connections
+  -o, --output FILE            write the output to FILE instead of standard output (- or none:
+                               standard output)
   --explain                    after text, summary or ladder: each connection's story in numbered
                                sentences (who opened, who half-closed, what each side could still
                                do, bad ACKs, resets, what was lost) with the RFC 9293 rule
@@ -83,8 +89,8 @@ Live capture (needs root or CAP_NET_RAW, and libpcap):
 
 Exit status: 0 ok, 2 bad or truncated capture (what came before is still reported; wins over 3)
 or a text of which no line could be read, 3 a --fail-on verdict was reached, 64 usage, 66 cannot
-open input, 68 no such interface, 69 libpcap/cap missing, 73 cannot create the --zeek-log files,
-77 no capture permission.
+open input, 68 no such interface, 69 libpcap/cap missing, 73 cannot create the --zeek-log files or
+write the --output file, 77 no capture permission.
 `;
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
@@ -95,6 +101,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       options: {
         help: { type: 'boolean', short: 'h' },
         format: { type: 'string', short: 'f' },
+        output: { type: 'string', short: 'o' },
         'anomalies-only': { type: 'boolean' },
         stream: { type: 'string' },
         host: { type: 'string' },
@@ -125,15 +132,17 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   const format = (values.format ?? 'text') as Format;
-  if (!['text', 'json', 'summary', 'ladder'].includes(format)) throw new UserError(`--format must be text, json, summary or ladder, not '${format}'`, ExitCode.Usage);
-  if (values.explain && format === 'json') throw new UserError('--explain goes with --format text, summary or ladder, not json', ExitCode.Usage);
+  if (!['text', 'json', 'summary', 'ladder', 'html'].includes(format)) throw new UserError(`--format must be text, json, summary, ladder or html, not '${format}'`, ExitCode.Usage);
+  if (values.explain && (format === 'json' || format === 'html')) throw new UserError(`--explain goes with --format text, summary or ladder (html has the stories already), not ${format}`, ExitCode.Usage);
+  const toFile = values.output !== undefined && values.output !== '-' ? values.output : null;
   const host = values.host !== undefined ? parseHost(values.host) : undefined;
   if (host === null) throw new UserError(`--host takes an IPv4 or IPv6 address, not '${values.host}'`, ExitCode.Usage);
   const failOn = values['fail-on'] as FailOn | undefined;
   if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UserError(`--fail-on must be ${FAIL_ON.join(', ')}, not '${failOn}'`, ExitCode.Usage);
   const options = {
     format,
-    color: useColor(process.stdout, values['no-color'] ? false : values.color ? true : undefined),
+    // Colour follows the terminal; an --output file is no terminal (but --color still forces it, and NO_COLOR still wins).
+    color: useColor(process.stdout, values['no-color'] ? false : values.color ? true : toFile ? false : undefined),
     states: !values['no-states'],
     stream: intOption('stream', values.stream),
     port: intOption('port', values.port, 0, 65535),
@@ -147,9 +156,11 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     progress: !values['no-progress'] && process.stderr.isTTY === true && !(process.stdout.isTTY === true && format !== 'summary'),
     explain: values.explain === true,
     ascii: values.ascii === true,
+    title: positionals[0] === '-' ? 'standard input' : positionals[0] !== undefined ? basename(positionals[0]) : values.iface,
   };
   if (values.iface !== undefined) {
     if (positionals.length) throw new UserError('give either a FILE or --iface, not both', ExitCode.Usage);
+    if (toFile) throw new UserError('--output goes with a FILE; with --iface, redirect standard output', ExitCode.Usage);
     const { liveAnalyze } = await import('./live-analyze.js');
     return liveAnalyze(values.iface, { filter: values.filter, write: values.write, count: intOption('count', values.count, 1), duration: values.duration }, options);
   }
@@ -163,11 +174,13 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (positionals.filter((p) => p === '-').length > 1) throw new UserError('standard input (-) can be read only once', ExitCode.Usage);
   if (values.merge && positionals.length < 2) throw new UserError('--merge takes two or more captures', ExitCode.Usage);
   if (positionals.length > 1) {
+    if (toFile) throw new UserError('--output goes with one FILE; with several, redirect standard output', ExitCode.Usage);
     const { analyzeInTurn, analyzeMerged } = await import('./several.js');
     return values.merge ? analyzeMerged(positionals, options) : analyzeInTurn(positionals, options);
   }
   const input = await openInput(positionals[0]!, inputKindOption(values.input));
-  if (input.kind === 'text') return analyzeText(input, options);
-  const run = await analyzeSource(input.source, options);
-  return run.code;
+  const file = toFile ? openOutputFile(toFile) : null;
+  const code = input.kind === 'text' ? await analyzeText(input, options, file?.output) : (await analyzeSource(input.source, options, file?.output)).code;
+  await file?.close();
+  return code;
 }

@@ -20,10 +20,11 @@ import { TraceSink } from '../render/trace.js';
 import { ZeekLogSink } from '../render/zeek-log.js';
 import { LadderSink } from '../render/ladder.js';
 import { ExplainSink } from '../render/explain.js';
+import { DEFAULT_HTML, HtmlSink } from '../render/html/sink.js';
 import { connMatches, hostMatches, type HostFilter } from './filter.js';
 import { readProgress } from './progress.js';
 
-export type Format = 'text' | 'json' | 'summary' | 'ladder';
+export type Format = 'text' | 'json' | 'summary' | 'ladder' | 'html';
 
 export interface AnalyzeOptions {
   format: Format;
@@ -44,6 +45,8 @@ export interface AnalyzeOptions {
   horizon?: number;
   /** Also write Zeek's conn.log and weird.log into this directory. */
   zeekLog?: string;
+  /** The report's title (html): the capture's name. */
+  title?: string;
   /** Called with every connection's summary as it ends (after filters). */
   onConnection?: (s: ConnectionSummary) => void;
   /** Exit status 3 when a connection (after the filters) reaches this verdict. */
@@ -81,6 +84,8 @@ export async function formatSinks(o: AnalyzeOptions, out: Output, tags?: Readonl
       if (o.explain) sinks.push(new ExplainSink(write, style, { stream: o.stream, ascii }));
       return [...sinks, ...extra];
     }
+    case 'html':
+      return [new HtmlSink(write, { ...DEFAULT_HTML, title: o.title ?? 'capture', stream: o.stream }), ...extra];
     case 'text': {
       const style = await makeStyle(o.color);
       const sinks: Sink[] = [new TraceSink(write, style, { states: o.states, horizon, tags }), new TablesSink(write, style, o.allConnections)];

@@ -31,9 +31,8 @@ export function checkedFacts(input: Extract<Input, { kind: 'text' }>): TextInput
   return facts;
 }
 
-export async function analyzeText(input: Extract<Input, { kind: 'text' }>, options: AnalyzeOptions): Promise<number> {
+export async function analyzeText(input: Extract<Input, { kind: 'text' }>, options: AnalyzeOptions, out = new Output()): Promise<number> {
   const facts = checkedFacts(input);
-  const out = new Output();
   let code: number = ExitCode.Ok;
   for (const [i, t] of input.text.traces.entries()) {
     const f = facts[i]!;
