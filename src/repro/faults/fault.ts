@@ -102,3 +102,42 @@ export class IsnBook {
 export function describeSegment(tcp: TcpFrame, book: IsnBook): string {
   return `Seq=${book.seq(tcp)} Len=${tcp.payloadLen}`;
 }
+
+/** One data segment of the chosen side, as a per-segment fault sees it. */
+export interface DataSegment {
+  /** Its index among the side's data segments (1-based). */
+  n: number;
+  /** Whether the fault's `N[,N...]` names it. */
+  chosen: boolean;
+  /** `server data segment #3 (Seq=21 Len=10)`, for the log. */
+  what: string;
+}
+
+/**
+ * The shape the per-segment faults share (`NAME:SIDE:N[,N...]`, e.g. `drop:server:3,7`): counts
+ * the chosen side's data segments and hands each to `onData`; every other frame passes untouched.
+ * `args` are the fault's words after its name; words past the indexes are the fault's own.
+ */
+export function segmentFault(name: string, args: readonly string[], onData: (seg: DataSegment, frame: Buffer, from: Side, io: FaultIO) => void): Fault & { side: Side } {
+  const spec = [name, ...args].join(':');
+  const side = parseSide(spec, args[0]);
+  const which = parseIndexes(spec, args[1]);
+  const count = new DataCounter(side);
+  const book = new IsnBook();
+  const seg: DataSegment = { n: 0, chosen: false, what: '' };
+  return {
+    side,
+    onFrame(frame, tcp, from, io) {
+      if (tcp) book.see(tcp);
+      const n = count.next(tcp, from);
+      if (n === 0) {
+        io.emit(frame, from);
+        return;
+      }
+      seg.n = n;
+      seg.chosen = which.has(n);
+      seg.what = seg.chosen ? `${side} data segment #${n} (${describeSegment(tcp!, book)})` : '';
+      onData(seg, frame, from, io);
+    },
+  };
+}
