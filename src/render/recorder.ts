@@ -8,6 +8,7 @@
  * (their verdicts settle until the connection ends, after which they no longer change).
  */
 import { TcpFlag } from '../capture/tcp-packet.js';
+import type { SeenPacket } from '../analyze/cross-capture.js';
 import type { StateChange, TcpState } from '../analyze/endpoint-state.js';
 import { tsharkLabels } from '../analyze/flags.js';
 import type { Finding, Side } from '../analyze/findings.js';
@@ -16,18 +17,8 @@ import { plainLine, traceLineParts } from './line.js';
 import type { ConnectionEnd, PacketView, RunEnd, Sink } from './sink.js';
 
 /** One packet of a story: what a diagram draws and what hovering it shows. */
-export interface StoryPacket {
-  frame: number;
-  /** Seconds since the first frame of the capture. */
-  time: number;
-  /** Who sent it. */
-  from: Side;
-  /** TCP flag bits (TcpFlag). */
-  flags: number;
-  /** Relative sequence and acknowledgement numbers (ack 0 without ACK), payload length, scaled window. */
-  seq: number;
-  ack: number;
-  len: number;
+export interface StoryPacket extends SeenPacket {
+  /** Scaled window (`seq`/`ack` are relative, ack 0 without ACK; `flags` are TcpFlag bits). */
   win: number;
   /** tshark's analysis flag bits (AFlag) and its bracket labels, e.g. `TCP Dup ACK 11#1`. */
   analysis: number;
