@@ -11,7 +11,7 @@ import { TcpFlag } from '../capture/tcp-packet.js';
 import type { SeenPacket } from '../analyze/cross-capture.js';
 import type { StateChange, TcpState } from '../analyze/endpoint-state.js';
 import { tsharkLabels } from '../analyze/flags.js';
-import type { Finding, Side } from '../analyze/findings.js';
+import type { Finding } from '../analyze/findings.js';
 import { HEALTH_ORDER, type ConnectionSummary, type Health } from '../analyze/summary.js';
 import { plainLine, traceLineParts } from './line.js';
 import type { ConnectionEnd, PacketView, RunEnd, Sink } from './sink.js';
