@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listLabNamespaces } from '../src/repro/lab.js';
 import { analyzeJson, runCli } from './helpers/cli.js';
-import { CLI } from './helpers/paths.js';
+import { CLI, ROOT } from './helpers/paths.js';
 import { ANALYSIS_FIELDS, tsharkAvailable, tsharkRows } from './helpers/tshark.js';
 
 const root = process.getuid?.() === 0;
@@ -341,5 +341,66 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stderr, new RegExp(` lab: removed \\d+ stale labs? left by killed runs \\([^)]*${id}[^)]*\\)\\n`));
     assert.deepEqual(labsOf(run.child.pid!), []);
+  });
+});
+
+/**
+ * The wire on its own, freshly started, with nothing on the veths before the test's one SYN (IPv6
+ * off, neighbours fixed): the SYN is the first frame its client end reads, the RST the first its
+ * server end reads. libpcap runs a newly set filter in userland on the first frame, and there the
+ * direction filter `inbound` matched nothing: both were dropped and the connect timed out (what
+ * samples/make-shapes.sh's "refused" step hit right after restarting the wire).
+ */
+describe('the lab wire', { skip: LAB_SKIP }, () => {
+  it('forwards the very first frame each end reads: a SYN to a closed port is refused at once', async () => {
+    const id = `wf${process.pid}`;
+    const ns = { a: `ackscope-wtest-${process.pid}-cli`, b: `ackscope-wtest-${process.pid}-srv`, m: `ackscope-wtest-${process.pid}-wire` };
+    const ip = (...a: string[]): string => execFileSync('ip', a, { encoding: 'utf8' });
+    const inNs = (n: string, cmd: string, ...a: string[]): string => execFileSync('ip', ['netns', 'exec', n, cmd, ...a], { encoding: 'utf8' });
+    const mac = (n: string, i: string): string => inNs(n, 'cat', `/sys/class/net/${i}/address`).trim();
+    let wire: ChildProcess | undefined;
+    try {
+      for (const n of Object.values(ns)) {
+        ip('netns', 'add', n);
+        inNs(n, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+      }
+      ip('link', 'add', `${id}a`, 'type', 'veth', 'peer', 'name', `${id}wa`);
+      ip('link', 'add', `${id}b`, 'type', 'veth', 'peer', 'name', `${id}wb`);
+      for (const [i, n] of [[`${id}a`, ns.a], [`${id}b`, ns.b], [`${id}wa`, ns.m], [`${id}wb`, ns.m]] as const) {
+        ip('link', 'set', i, 'netns', n);
+        inNs(n, 'sysctl', '-qw', `net.ipv6.conf.${i}.disable_ipv6=1`);
+        spawnSync('ip', ['netns', 'exec', n, 'ethtool', '-K', i, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'], { stdio: 'ignore' });
+      }
+      ip('-n', ns.a, 'addr', 'add', '10.79.0.1/24', 'dev', `${id}a`);
+      ip('-n', ns.b, 'addr', 'add', '10.79.0.2/24', 'dev', `${id}b`);
+      ip('-n', ns.a, 'neigh', 'replace', '10.79.0.2', 'lladdr', mac(ns.b, `${id}b`), 'dev', `${id}a`, 'nud', 'permanent');
+      ip('-n', ns.b, 'neigh', 'replace', '10.79.0.1', 'lladdr', mac(ns.a, `${id}a`), 'dev', `${id}b`, 'nud', 'permanent');
+      for (const [n, i] of [[ns.m, `${id}wa`], [ns.m, `${id}wb`], [ns.a, `${id}a`], [ns.b, `${id}b`]] as const) ip('-n', n, 'link', 'set', i, 'up');
+
+      const w = spawn('ip', ['netns', 'exec', ns.m, process.execPath, join(ROOT, 'dist', 'src', 'repro', 'lab-agent.js'), 'wire', `${id}wa`, `${id}wb`], { stdio: ['pipe', 'pipe', 'pipe'] });
+      wire = w;
+      let err = '';
+      w.stderr!.on('data', (c) => (err += c));
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`the wire did not say ready in 15 s: ${err}`)), 15_000);
+        w.stdout!.on('data', (c: Buffer) => String(c).includes('ready') && (clearTimeout(t), resolve()));
+        w.on('exit', (code) => (clearTimeout(t), reject(new Error(`the wire exited (${code}): ${err}`))));
+      });
+      // Under the kernel's 1 s SYN retransmission time: a lost first SYN means a timeout.
+      const client = spawnSync('ip', ['netns', 'exec', ns.a, process.execPath, '-e', `
+        const s = require('node:net').connect({ host: '10.79.0.2', port: 5999 });
+        const t = setTimeout(() => { console.log('timeout'); process.exit(); }, 800);
+        s.on('connect', () => { console.log('connected'); process.exit(); });
+        s.on('error', (e) => { console.log(e.code); process.exit(); });`], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(client.stdout.trim(), 'ECONNREFUSED', `client: ${client.stdout}${client.stderr}; wire: ${err}`);
+    } finally {
+      if (wire && wire.exitCode === null) {
+        const gone = new Promise((r) => wire!.on('exit', r));
+        wire.kill('SIGTERM');
+        await gone;
+      }
+      for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+    }
+    assert.deepEqual(ip('netns', 'list').split('\n').filter((l) => l.includes(`ackscope-wtest-${process.pid}-`)), []);
   });
 });

@@ -3,12 +3,17 @@
  * end of the lab) through a chain of faults, like a cable with a middlebox in it. Runs inside the
  * lab's wire namespace (see lab-agent.ts), where both interfaces live.
  *
- * Each end is opened with libpcap (the cap binding) and the filter `inbound`, so a handle never
- * sees the frames the wire itself sends on it; a frame read on one end is sent on the other with
- * pcap_sendpacket. Frames are copied out of cap's buffer (lab traffic is small) so a fault may
+ * Each end is opened with libpcap (the cap binding); a frame read on one end is sent on the other
+ * with pcap_sendpacket. A packet socket never sees the frames it sent itself, so the only frames to
+ * keep from crossing are the wire namespace's own (its veths' IPv6 router solicitations and the
+ * like): the filter is `not ether src OWN_MAC`. Not `inbound`: libpcap (1.10, memory-mapped ring)
+ * runs a new filter in userland on the first frame after it is set, and userland cannot evaluate
+ * `inbound` (a load of the kernel's packet type), so each fresh handle silently dropped its first
+ * frame: a SYN to a just-started wire was lost, or the RST answering it. Frames are copied out of cap's buffer (lab traffic is small) so a fault may
  * hold them. Checksums: the lab turns checksum offload off on every veth, so frames arrive with
  * complete checksums; a fault that rewrites a header recomputes them (TcpFrame.fixChecksums).
  */
+import { readFileSync } from 'node:fs';
 import { loadCap, tryOpen, type CapHandle } from '../capture/cap-binding.js';
 import { ExitCode, UserError } from '../capture/errors.js';
 import { createFault, type Fault, type FaultIO, type Side } from './faults/index.js';
@@ -37,6 +42,20 @@ export interface RunningWire {
 }
 
 const SNAPLEN = 65535;
+
+/**
+ * The capture filter for one end: every frame but those the wire's namespace itself sends out of
+ * `iface` (they carry its MAC). Exported for the test that pins down why it is not `inbound`.
+ */
+export function ownFramesFilter(iface: string): string {
+  let mac = '';
+  try {
+    mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
+  } catch {
+    // not an interface here: open() reports that in its own words
+  }
+  return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? `not ether src ${mac}` : '';
+}
 const BUFFER_SIZE = 4 * 1024 * 1024;
 
 export function startWire(o: WireOptions): RunningWire {
@@ -44,7 +63,7 @@ export function startWire(o: WireOptions): RunningWire {
   const cap = loadCap();
   const open = (iface: string): { handle: CapHandle; buf: Buffer } => {
     const buf = Buffer.alloc(SNAPLEN);
-    const r = tryOpen(cap, iface, 'inbound', BUFFER_SIZE, buf);
+    const r = tryOpen(cap, iface, ownFramesFilter(iface), BUFFER_SIZE, buf);
     if ('error' in r) throw new UserError(`wire: cannot open ${iface}: ${r.error}`, /permission|not permitted/i.test(r.error) ? ExitCode.NoPermission : ExitCode.Failure);
     if (r.linkName !== 'ETHERNET') throw new UserError(`wire: ${iface} is not Ethernet (${r.linkName})`, ExitCode.Failure);
     return { handle: r.handle, buf };
