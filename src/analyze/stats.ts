@@ -26,6 +26,13 @@ export const MAX_SEGMENTS = 256;
 const STRIDE = 4; // start, end, time, retransmissions
 const INITIAL_SEGMENTS = 2;
 /**
+ * Rings of {@link INITIAL_SEGMENTS} that no direction is using. A direction gives its ring back
+ * whenever everything it sent is acknowledged, so the thousands of connections that are idle or
+ * lingering after their close hold none, and a new connection takes one instead of allocating.
+ */
+const spareRings: Float64Array[] = [];
+const MAX_SPARE_RINGS = 1024;
+/**
  * Initial value of fields that hold doubles (positions, times, sums): -0 is 0 in every sum and
  * comparison but makes V8 give the field a double representation from the first object on (see
  * TIME_ZERO in connection.ts). Doubles also never cross a call here: a double argument or return
@@ -112,8 +119,9 @@ export class FlowStats {
   /** Whether the segment {@link record} last saw was out of order (tcptrace's definition). */
   lastOutOfOrder = false;
 
-  /** Back to the values above; the segment array is kept for the next connection. */
+  /** Back to the values above; the segment ring goes back to the spares (a grown one to the GC). */
   reset(): void {
+    if (this.seg !== null) this.releaseRing();
     this.synCount = 0;
     this.finCount = 0;
     this.dataPkts = 0;
@@ -279,7 +287,8 @@ export class FlowStats {
   private room(): void {
     let a = this.seg;
     if (a === null) {
-      this.seg = new Float64Array(INITIAL_SEGMENTS * STRIDE);
+      this.seg = spareRings.pop() ?? new Float64Array(INITIAL_SEGMENTS * STRIDE);
+      this.head = 0;
       return;
     }
     const cap = a.length / STRIDE;
@@ -389,6 +398,13 @@ export class FlowStats {
       this.head = (this.head + 1) & (a.length / STRIDE - 1);
       this.n--;
     }
+    if (this.n === 0 && this.seg !== null && this.seg.length === INITIAL_SEGMENTS * STRIDE) this.releaseRing();
+  }
+
+  /** Give the segment ring back (nothing in flight): a small one is kept for the next direction that needs one. */
+  private releaseRing(): void {
+    if (this.seg!.length === INITIAL_SEGMENTS * STRIDE && spareRings.length < MAX_SPARE_RINGS) spareRings.push(this.seg!);
+    this.seg = null;
   }
 
   /** Segments forgotten from the list (see {@link room}) acknowledged up to `ap`: no sample (rare). */
