@@ -332,15 +332,85 @@ export class ZeekConn {
    */
   packet(dir: 0 | 1, s: Segment, captured: number, wscale: number, ipLen: number): void {
     current = s;
+    const ep = this.byDir[dir];
+    const peer = this.byDir[dir ^ 1]!;
+    const wasOrig = ep.isOrig;
+    if (
+      (s.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.ACK &&
+      ep.state === ZeekState.ESTABLISHED &&
+      peer.state === ZeekState.ESTABLISHED &&
+      this.firstSeen === 3 &&
+      (this.histSeen & (ep.isOrig ? 1 : 0x10000) * (s.len > 0 ? HIST_DATA_PKT : HIST_ACK_PKT)) !== 0
+    ) {
+      this.established(ep, peer, s, captured);
+    } else {
+      this.process(ep, peer, s, captured, wscale);
+    }
+    // ConnSize counts after the adapter (which may have flipped the roles), by the role the sender had when the packet came in.
+    if (wasOrig) {
+      this.origPkts++;
+      this.origIpBytes += ipLen;
+    } else {
+      this.respPkts++;
+      this.respIpBytes += ipLen;
+    }
+  }
+
+  /**
+   * {@link packet} for the usual segment: a pure ACK or data with ACK between two ESTABLISHED
+   * endpoints, both already seen, its history letter (A or D) already recorded. It does what
+   * {@link process} does for such a segment, without the steps that cannot apply: no partial
+   * status, numbering, letter, SYN/FIN/RST rule or state change (the state machine leaves
+   * ESTABLISHED alone without SYN, FIN or RST). Weirds are raised in the same order.
+   */
+  private established(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment, captured: number): void {
+    const seq = s.seq;
+    const ack = s.ack;
+    const len = s.len;
+    const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
+    const seqUnderflow = relSeq < 0;
+    if (seqUnderflow) this.weird(Weird.TCP_seq_underflow_or_misorder);
+    this.updateWindow(ep, peer, s.win, seq, ack, s.flags);
+    if (!this.orig.didClose || !this.resp.didClose) this.lastTime = s.time;
+    // update_ack_seq (the peer is established, so its space is numbered).
+    let relAck = peer.ackRel + seqDiff(ack, peer.ackRaw);
+    if (relAck < 0) {
+      relAck = 0;
+      this.weird(Weird.TCP_ack_underflow_or_misorder);
+    } else {
+      const d = seqDiff(ack, peer.ackRaw);
+      if (!(ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) {
+        peer.ackRaw = ack;
+        peer.ackRel += d;
+      }
+    }
+    // update_last_seq without SYN, FIN or RST on an established endpoint.
+    const end = seqAdd(seq, len);
+    const delta = seqDiff(end, ep.lastRaw);
+    if (delta > 0) {
+      ep.lastRaw = end;
+      ep.lastRel += delta;
+    } else if (len > 0) {
+      this.scaled(ep, 'T', 0);
+    }
+    ep.lastTime = s.time;
+    this.ackReceived(peer, relAck);
+    if (len > 0 && !ep.skip && !seqUnderflow) {
+      if (captured < len) this.weird(Weird.truncated_tcp_payload);
+      else this.dataSent(ep, relSeq, len);
+    }
+    if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
+    if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
+  }
+
+  /** TCPSessionAdapter::Process for any segment (see {@link established} for the usual one). */
+  private process(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment, captured: number, wscale: number): void {
     const time = s.time;
     const flags = s.flags;
     const seq = s.seq;
     const ack = s.ack;
     const len = s.len;
     const win = s.win;
-    const ep = this.byDir[dir];
-    const peer = this.byDir[dir ^ 1]!;
-    const wasOrig = ep.isOrig;
     const syn = (flags & TcpFlag.SYN) !== 0;
     const fin = (flags & TcpFlag.FIN) !== 0;
     const rst = (flags & TcpFlag.RST) !== 0;
@@ -415,15 +485,6 @@ export class ZeekConn {
     if (close) this.connectionClosed(ep);
     if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
     if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
-
-    // ConnSize counts after the adapter, by the role the sender had when the packet came in.
-    if (wasOrig) {
-      this.origPkts++;
-      this.origIpBytes += ipLen;
-    } else {
-      this.respPkts++;
-      this.respIpBytes += ipLen;
-    }
   }
 
   /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
