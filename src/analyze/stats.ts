@@ -26,6 +26,13 @@ export const MAX_SEGMENTS = 256;
 const STRIDE = 4; // start, end, time, retransmissions
 const INITIAL_SEGMENTS = 2;
 /**
+ * Rings of {@link INITIAL_SEGMENTS} that no direction is using. A direction gives its ring back
+ * whenever everything it sent is acknowledged, so the thousands of connections that are idle or
+ * lingering after their close hold none, and a new connection takes one instead of allocating.
+ */
+const spareRings: Float64Array[] = [];
+const MAX_SPARE_RINGS = 1024;
+/**
  * Initial value of fields that hold doubles (positions, times, sums): -0 is 0 in every sum and
  * comparison but makes V8 give the field a double representation from the first object on (see
  * TIME_ZERO in connection.ts). Doubles also never cross a call here: a double argument or return
@@ -112,8 +119,9 @@ export class FlowStats {
   /** Whether the segment {@link record} last saw was out of order (tcptrace's definition). */
   lastOutOfOrder = false;
 
-  /** Back to the values above; the segment array is kept for the next connection. */
+  /** Back to the values above; the segment ring goes back to the spares (a grown one to the GC). */
   reset(): void {
+    if (this.seg !== null) this.releaseRing();
     this.synCount = 0;
     this.finCount = 0;
     this.dataPkts = 0;
@@ -189,22 +197,28 @@ export class FlowStats {
    */
   record(seq: number, len: number): number {
     this.advanceRef(seq);
-    const time = this.now;
     const start = this.refPos + seqDiff(seq, this.refSeq);
-    const end = start + len;
     this.lastOutOfOrder = false;
     // The usual case: beyond everything sent so far.
     const top = this.n > 0 ? this.seg![this.at(this.n - 1) + 1]! : this.untracked ? this.uEnd : this.acked ? this.aEnd : -Infinity;
-    if (start >= top) {
-      this.room();
-      const o = this.at(this.n++);
-      const a = this.seg!;
-      a[o] = start;
-      a[o + 1] = end;
-      a[o + 2] = time;
-      a[o + 3] = 0;
-      return 0;
-    }
+    if (start < top) return this.recordOverlap(start, start + len);
+    this.room();
+    const o = this.at(this.n++);
+    const a = this.seg!;
+    a[o] = start;
+    a[o + 1] = start + len;
+    a[o + 2] = this.now;
+    a[o + 3] = 0;
+    return 0;
+  }
+
+  /**
+   * {@link record} for a segment that starts below the highest one sent: a retransmission or one
+   * filling a hole (rare, so kept out of the compiled code of the usual case). Returns the resent
+   * octets as an integer (at most one segment's worth).
+   */
+  private recordOverlap(start: number, end: number): number {
+    const time = this.now;
     let cur = start;
     let rex = 0;
     let split = false;
@@ -217,7 +231,7 @@ export class FlowStats {
       const ovEnd = end < this.aEnd ? end : this.aEnd;
       rex += ovEnd - cur;
       this.aTime = time; // rtt_retrans: the piece was sent again now (it is acked: no statistics)
-      if (end <= this.aEnd) return rex;
+      if (end <= this.aEnd) return rex | 0;
       split = true;
       cur = this.aEnd;
     }
@@ -226,7 +240,7 @@ export class FlowStats {
       if (cur < this.uStart) cur = this.uStart;
       const ovEnd = end < this.uEnd ? end : this.uEnd;
       rex += ovEnd - cur;
-      if (end <= this.uEnd) return rex;
+      if (end <= this.uEnd) return rex | 0;
       split = true;
       cur = this.uEnd;
     }
@@ -243,7 +257,7 @@ export class FlowStats {
         const before = this.n;
         this.insert(i, cur, newEnd, time);
         cur = newEnd;
-        if (cur >= end) return rex;
+        if (cur >= end) return rex | 0;
         // The segment we were looking at moved up one (or stayed, if the oldest was dropped).
         if (this.n > before) i++;
         o = this.at(i);
@@ -253,7 +267,7 @@ export class FlowStats {
       if (!split) b[o + 2] = time; // the time of the latest transmission (tcptrace's rtt_retrans)
       const ovEnd = end < pe ? end : pe;
       rex += ovEnd - cur;
-      if (end <= pe) return rex;
+      if (end <= pe) return rex | 0;
       split = true;
       cur = pe;
     }
@@ -266,14 +280,15 @@ export class FlowStats {
       a[o + 2] = time;
       a[o + 3] = 0;
     }
-    return rex;
+    return rex | 0;
   }
 
   /** Make room for one more segment: grow up to the bound, then forget the oldest. */
   private room(): void {
     let a = this.seg;
     if (a === null) {
-      this.seg = new Float64Array(INITIAL_SEGMENTS * STRIDE);
+      this.seg = spareRings.pop() ?? new Float64Array(INITIAL_SEGMENTS * STRIDE);
+      this.head = 0;
       return;
     }
     const cap = a.length / STRIDE;
@@ -341,20 +356,7 @@ export class FlowStats {
         this.aCount++;
       }
     }
-    if (this.untracked && ap > this.uStart) {
-      // Segments forgotten from the list: acknowledged without a sample.
-      this.cumAcked++;
-      const e = ap < this.uEnd ? ap : this.uEnd;
-      if (!this.acked) {
-        this.acked = true;
-        this.aStart = this.uStart;
-        this.aTime = D0;
-      }
-      if (e > this.aEnd) this.aEnd = e;
-      this.aCount = 1;
-      if (e === this.uEnd) this.untracked = false;
-      else this.uStart = e;
-    }
+    if (this.untracked && ap > this.uStart) this.ackUntracked(ap);
     while (this.n > 0) {
       const o = this.at(0);
       const a = this.seg!;
@@ -396,6 +398,28 @@ export class FlowStats {
       this.head = (this.head + 1) & (a.length / STRIDE - 1);
       this.n--;
     }
+    if (this.n === 0 && this.seg !== null && this.seg.length === INITIAL_SEGMENTS * STRIDE) this.releaseRing();
+  }
+
+  /** Give the segment ring back (nothing in flight): a small one is kept for the next direction that needs one. */
+  private releaseRing(): void {
+    if (this.seg!.length === INITIAL_SEGMENTS * STRIDE && spareRings.length < MAX_SPARE_RINGS) spareRings.push(this.seg!);
+    this.seg = null;
+  }
+
+  /** Segments forgotten from the list (see {@link room}) acknowledged up to `ap`: no sample (rare). */
+  private ackUntracked(ap: number): void {
+    this.cumAcked++;
+    const e = ap < this.uEnd ? ap : this.uEnd;
+    if (!this.acked) {
+      this.acked = true;
+      this.aStart = this.uStart;
+      this.aTime = D0;
+    }
+    if (e > this.aEnd) this.aEnd = e;
+    this.aCount = 1;
+    if (e === this.uEnd) this.untracked = false;
+    else this.uStart = e;
   }
 }
 

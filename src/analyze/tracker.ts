@@ -184,7 +184,7 @@ export class Tracker {
       F.isFirstAck = false;
       if (!(conn.irtt >= 0) && conn.tsMruSyn >= 0) conn.irtt = time - conn.tsMruSyn;
     }
-    conn.zeek.packet(dir, time, tcpFlags, s.seq, s.ack, s.len, p.payloadCaptured, s.win, syn ? this.opts.wscale : -1, p.ipLen);
+    conn.zeek.packet(dir, s, p.payloadCaptured, syn ? this.opts.wscale : -1, p.ipLen);
 
     // tcptrace's numbers (stats.ts).
     onSegment(F.st, R.st, s, R.packets);

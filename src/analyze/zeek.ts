@@ -15,10 +15,27 @@
  * relative numbers are.
  */
 import { TcpFlag } from '../capture/tcp-packet.js';
+import { TIME_ZERO } from './connection.js';
+import type { Segment } from './segment.js';
 import { seqAdd, seqDiff } from './seq.js';
 
-/** Zeek's observer endpoint states (TCP_Endpoint.h `EndpointState`); not the RFC host states. */
-export type ZeekState = 'INACTIVE' | 'SYN_SENT' | 'SYN_ACK_SENT' | 'PARTIAL' | 'ESTABLISHED' | 'CLOSED' | 'RESET';
+/** The segment {@link ZeekConn.packet} is working on: where a weird reads its time. */
+let current: Segment;
+
+/**
+ * Zeek's observer endpoint states (TCP_Endpoint.h `EndpointState`, same order and values as
+ * TCP_ENDPOINT_INACTIVE … TCP_ENDPOINT_RESET); not the RFC host states. Small integers, so that the
+ * per-packet state tests compare numbers.
+ */
+export const enum ZeekState {
+  INACTIVE,
+  SYN_SENT,
+  SYN_ACK_SENT,
+  PARTIAL,
+  ESTABLISHED,
+  CLOSED,
+  RESET,
+}
 
 export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
 
@@ -30,8 +47,46 @@ const STORM_INTERARRIVAL = 1;
 /** `tcp_max_above_hole_without_any_acks`, `tcp_excessive_data_without_further_acks`. */
 const MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384;
 const EXCESSIVE_DATA_WITHOUT_ACKS = 10 * 1024 * 1024;
-/** Distinct weird names kept per connection (each is logged once per connection anyway). */
-const MAX_WEIRDS = 32;
+/**
+ * Every weird this model raises (Zeek's names). The value is the weird's bit in
+ * `ZeekConn.weirdSeen`: each is logged once per connection, so a repeat (e.g. truncated_tcp_payload
+ * on every data packet of a capture cut at the snaplen) costs one bit test.
+ */
+enum Weird {
+  TCP_seq_underflow_or_misorder,
+  TCP_christmas,
+  baroque_SYN,
+  SYN_with_data,
+  FIN_storm,
+  RST_storm,
+  TCP_ack_underflow_or_misorder,
+  truncated_tcp_payload,
+  SYN_seq_jump,
+  SYN_inside_connection,
+  possible_split_routing,
+  TCP_scale_range,
+  window_recision,
+  connection_originator_SYN_ack,
+  bad_SYN_ack,
+  simultaneous_open,
+  unsolicited_SYN_response,
+  spontaneous_FIN,
+  spontaneous_RST,
+  repeated_SYN_with_ack,
+  repeated_SYN_reply_wo_ack,
+  inappropriate_FIN,
+  data_before_established,
+  SYN_after_partial,
+  SYN_after_close,
+  FIN_advanced_last_seq,
+  SYN_after_reset,
+  FIN_after_reset,
+  data_after_reset,
+  above_hole_data_without_any_acks,
+  excessive_data_without_further_acks,
+}
+/** Weirds Zeek raises on the connection rather than through the TCP analyzer (empty source). */
+const CONNECTION_WEIRDS: ReadonlySet<Weird> = new Set([Weird.SYN_seq_jump, Weird.SYN_inside_connection, Weird.possible_split_routing, Weird.window_recision]);
 
 /** History once-only bits (TCP_Endpoint.h `HIST_*`); the responder's are shifted left by 16. */
 const HIST_SYN_PKT = 0x1;
@@ -80,8 +135,8 @@ export class ZeekEndpoint {
   /** Capture direction this endpoint sends in (0: A, the first sender; 1: B). */
   dir: 0 | 1 = 0;
   isOrig = true;
-  state: ZeekState = 'INACTIVE';
-  prevState: ZeekState = 'INACTIVE';
+  state: ZeekState = ZeekState.INACTIVE;
+  prevState: ZeekState = ZeekState.INACTIVE;
   /** Initial sequence number (raw, int32 form). */
   startSeq = 0;
   /** Highest sequence seen from this endpoint (seq + payload + SYN + FIN): raw, and relative to startSeq. */
@@ -111,7 +166,7 @@ export class ZeekEndpoint {
   didClose = false;
   /** ConnectionClosed was put off while data was still pending (TCPSessionAdapter `close_deferred`). */
   closeDeferred = false;
-  lastTime = 0;
+  lastTime = TIME_ZERO;
   // The reassembler of this endpoint's data (TCP_Reassembler), in relative sequence numbers (data starts at 1).
   /** Next byte to deliver: everything below was delivered or declared a gap. */
   reassemLast = 1;
@@ -125,8 +180,8 @@ export class ZeekEndpoint {
   reset(dir: 0 | 1): void {
     this.dir = dir;
     this.isOrig = dir === 0;
-    this.state = 'INACTIVE';
-    this.prevState = 'INACTIVE';
+    this.state = ZeekState.INACTIVE;
+    this.prevState = ZeekState.INACTIVE;
     this.startSeq = 0;
     this.lastRaw = 0;
     this.lastRel = 0;
@@ -150,7 +205,7 @@ export class ZeekEndpoint {
     this.windowAckSeq = 0;
     this.didClose = false;
     this.closeDeferred = false;
-    this.lastTime = 0;
+    this.lastTime = TIME_ZERO;
     this.reassemLast = 1;
     this.trimSeq = 1;
     this.blocks = null;
@@ -179,7 +234,7 @@ export class ZeekEndpoint {
 
   /** `TCP_Endpoint::Size`: bytes in sequence space, SYN and FIN octets left out. */
   size(peer: ZeekEndpoint): number {
-    if (this.prevState === 'SYN_SENT' && this.state === 'RESET' && peer.state === 'INACTIVE' && !this.noDataAcked()) return 0;
+    if (this.prevState === ZeekState.SYN_SENT && this.state === ZeekState.RESET && peer.state === ZeekState.INACTIVE && !this.noDataAcked()) return 0;
     let size = Math.max(this.lastRel, this.ackRel);
     if (size < 0) return 0;
     if (size !== 0) size--;
@@ -218,12 +273,13 @@ export class ZeekConn {
   respPkts = 0;
   respIpBytes = 0;
   missedBytes = 0;
-  startTime = 0;
-  lastTime = 0;
+  startTime = TIME_ZERO;
+  lastTime = TIME_ZERO;
   /** `TCPSessionAdapter::is_partial` and `first_packet_seen`. */
   private isPartial = false;
   private firstSeen = 0;
-  private didWeird = false;
+  /** One bit per {@link Weird} raised so far (Zeek's `did_weird` is any bit set). */
+  private weirdSeen = 0;
   /** First raise of each weird name (bounded); null until one. */
   weirds: ZeekWeird[] | null = null;
 
@@ -239,11 +295,11 @@ export class ZeekConn {
     this.respPkts = 0;
     this.respIpBytes = 0;
     this.missedBytes = 0;
-    this.startTime = 0;
-    this.lastTime = 0;
+    this.startTime = TIME_ZERO;
+    this.lastTime = TIME_ZERO;
     this.isPartial = false;
     this.firstSeen = 0;
-    this.didWeird = false;
+    this.weirdSeen = 0;
     this.weirds = null;
   }
 
@@ -268,15 +324,93 @@ export class ZeekConn {
   }
 
   /**
-   * One segment from capture direction `dir` (`TCPSessionAdapter::Process`, then ConnSize).
-   * `seq`/`ack` are raw numbers in the tracker's int32 form; `captured` is how much of the payload
+   * One segment from capture direction `dir` (`TCPSessionAdapter::Process`, then ConnSize); its
+   * numbers are read from the tracker's reused {@link Segment} (raw sequence numbers in int32 form,
+   * the time as a field: a double argument would be boxed per call). `captured` is how much of the payload
    * the capture holds; `wscale` the window-scale option of a SYN (-1 when absent); `ipLen` the IP
    * length Zeek's ConnSize counts.
    */
-  packet(dir: 0 | 1, time: number, flags: number, seq: number, ack: number, len: number, captured: number, win: number, wscale: number, ipLen: number): void {
+  packet(dir: 0 | 1, s: Segment, captured: number, wscale: number, ipLen: number): void {
+    current = s;
     const ep = this.byDir[dir];
     const peer = this.byDir[dir ^ 1]!;
     const wasOrig = ep.isOrig;
+    if (
+      (s.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.ACK &&
+      ep.state === ZeekState.ESTABLISHED &&
+      peer.state === ZeekState.ESTABLISHED &&
+      this.firstSeen === 3 &&
+      (this.histSeen & (ep.isOrig ? 1 : 0x10000) * (s.len > 0 ? HIST_DATA_PKT : HIST_ACK_PKT)) !== 0
+    ) {
+      this.established(ep, peer, s, captured);
+    } else {
+      this.process(ep, peer, s, captured, wscale);
+    }
+    // ConnSize counts after the adapter (which may have flipped the roles), by the role the sender had when the packet came in.
+    if (wasOrig) {
+      this.origPkts++;
+      this.origIpBytes += ipLen;
+    } else {
+      this.respPkts++;
+      this.respIpBytes += ipLen;
+    }
+  }
+
+  /**
+   * {@link packet} for the usual segment: a pure ACK or data with ACK between two ESTABLISHED
+   * endpoints, both already seen, its history letter (A or D) already recorded. It does what
+   * {@link process} does for such a segment, without the steps that cannot apply: no partial
+   * status, numbering, letter, SYN/FIN/RST rule or state change (the state machine leaves
+   * ESTABLISHED alone without SYN, FIN or RST). Weirds are raised in the same order.
+   */
+  private established(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment, captured: number): void {
+    const seq = s.seq;
+    const ack = s.ack;
+    const len = s.len;
+    const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
+    const seqUnderflow = relSeq < 0;
+    if (seqUnderflow) this.weird(Weird.TCP_seq_underflow_or_misorder);
+    this.updateWindow(ep, peer, s.win, seq, ack, s.flags);
+    if (!this.orig.didClose || !this.resp.didClose) this.lastTime = s.time;
+    // update_ack_seq (the peer is established, so its space is numbered).
+    let relAck = peer.ackRel + seqDiff(ack, peer.ackRaw);
+    if (relAck < 0) {
+      relAck = 0;
+      this.weird(Weird.TCP_ack_underflow_or_misorder);
+    } else {
+      const d = seqDiff(ack, peer.ackRaw);
+      if (!(ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) {
+        peer.ackRaw = ack;
+        peer.ackRel += d;
+      }
+    }
+    // update_last_seq without SYN, FIN or RST on an established endpoint.
+    const end = seqAdd(seq, len);
+    const delta = seqDiff(end, ep.lastRaw);
+    if (delta > 0) {
+      ep.lastRaw = end;
+      ep.lastRel += delta;
+    } else if (len > 0) {
+      this.scaled(ep, 'T', 0);
+    }
+    ep.lastTime = s.time;
+    this.ackReceived(peer, relAck);
+    if (len > 0 && !ep.skip && !seqUnderflow) {
+      if (captured < len) this.weird(Weird.truncated_tcp_payload);
+      else this.dataSent(ep, relSeq, len);
+    }
+    if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
+    if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
+  }
+
+  /** TCPSessionAdapter::Process for any segment (see {@link established} for the usual one). */
+  private process(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment, captured: number, wscale: number): void {
+    const time = s.time;
+    const flags = s.flags;
+    const seq = s.seq;
+    const ack = s.ack;
+    const len = s.len;
+    const win = s.win;
     const syn = (flags & TcpFlag.SYN) !== 0;
     const fin = (flags & TcpFlag.FIN) !== 0;
     const rst = (flags & TcpFlag.RST) !== 0;
@@ -286,43 +420,43 @@ export class ZeekConn {
     // get_segment_len: SYN and FIN take an octet each; a RST's payload is not stream data.
     const segLen = rst ? (syn ? 1 : 0) + (fin ? 1 : 0) : len + (syn ? 1 : 0) + (fin ? 1 : 0);
     const end = seqAdd(seq, segLen);
-    this.initEndpoint(ep, peer, syn, seq, end, time);
+    this.initEndpoint(ep, peer, syn, seq, end);
 
     const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
     const seqUnderflow = relSeq < 0;
-    if (seqUnderflow && !rst) this.weird(time, 'TCP_seq_underflow_or_misorder', 'TCP');
+    if (seqUnderflow && !rst) this.weird(Weird.TCP_seq_underflow_or_misorder);
 
     this.updateHistory(flags, ep, relSeq, len);
-    this.updateWindow(ep, peer, win, seq, ack, flags, time);
+    this.updateWindow(ep, peer, win, seq, ack, flags);
 
     if (!this.orig.didClose || !this.resp.didClose) this.lastTime = time;
 
     if (syn) {
-      if (rst) this.weird(time, 'TCP_christmas', 'TCP');
-      if (flags & TcpFlag.URG) this.weird(time, 'baroque_SYN', 'TCP');
-      if (len > 0) this.weird(time, 'SYN_with_data', 'TCP');
-      this.initWindow(ep, peer, ackFlag, wscale, seq, ack, time);
+      if (rst) this.weird(Weird.TCP_christmas);
+      if (flags & TcpFlag.URG) this.weird(Weird.baroque_SYN);
+      if (len > 0) this.weird(Weird.SYN_with_data);
+      this.initWindow(ep, peer, ackFlag, wscale, seq, ack);
     }
     if (fin) {
       ep.finCnt++;
-      if (ep.finCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(time, 'FIN_storm', 'TCP');
+      if (ep.finCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(Weird.FIN_storm);
       ep.finSeq = relSeq + segLen;
     }
     if (rst) {
       ep.rstCnt++;
-      if (ep.rstCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(time, 'RST_storm', 'TCP');
+      if (ep.rstCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(Weird.RST_storm);
     }
 
     let relAck = 0;
     if (ackFlag) {
-      if (peer.state === 'INACTIVE') {
+      if (peer.state === ZeekState.INACTIVE) {
         relAck = 1;
-        this.initPeer(peer, ep, syn || fin || rst, ack, time);
+        this.initPeer(peer, ep, syn || fin || rst, ack);
       } else {
         relAck = peer.ackRel + seqDiff(ack, peer.ackRaw);
         if (relAck < 0) {
           relAck = 0;
-          this.weird(time, 'TCP_ack_underflow_or_misorder', 'TCP');
+          this.weird(Weird.TCP_ack_underflow_or_misorder);
         } else if (!rst) {
           // update_ack_seq: an ACK of 0 far ahead is more likely broken than a wrap.
           const d = seqDiff(ack, peer.ackRaw);
@@ -337,29 +471,20 @@ export class ZeekConn {
     const deltaLast = this.updateLastSeq(ep, end, syn, fin, rst, len);
     ep.lastTime = time;
 
-    const close = this.updateStateMachine(ep, peer, seq, ack, len, deltaLast, syn, fin, rst, ackFlag, time);
+    const close = this.updateStateMachine(ep, peer, seq, ack, len, deltaLast, syn, fin, rst, ackFlag);
 
     // After the state machine, so that a gap revealed by the ACK in a FIN or RST is judged by the new states.
     if (ackFlag) this.ackReceived(peer, relAck);
 
     if (len > 0 && !rst && !ep.skip && !seqUnderflow) {
-      if (captured < len) this.weird(time, 'truncated_tcp_payload', 'TCP');
-      else this.dataSent(ep, syn ? relSeq + 1 : relSeq, len, time);
+      if (captured < len) this.weird(Weird.truncated_tcp_payload);
+      else this.dataSent(ep, syn ? relSeq + 1 : relSeq, len);
     }
     this.firstSeen |= ep.isOrig ? 1 : 2;
 
     if (close) this.connectionClosed(ep);
     if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
     if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
-
-    // ConnSize counts after the adapter, by the role the sender had when the packet came in.
-    if (wasOrig) {
-      this.origPkts++;
-      this.origIpBytes += ipLen;
-    } else {
-      this.respPkts++;
-      this.respIpBytes += ipLen;
-    }
   }
 
   /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
@@ -383,56 +508,56 @@ export class ZeekConn {
   }
 
   /** init_endpoint: set up (or rebase) the sequence space from this endpoint's packet. */
-  private initEndpoint(ep: ZeekEndpoint, peer: ZeekEndpoint, syn: boolean, seq: number, end: number, time: number): void {
+  private initEndpoint(ep: ZeekEndpoint, peer: ZeekEndpoint, syn: boolean, seq: number, end: number): void {
     switch (ep.state) {
-      case 'INACTIVE':
+      case ZeekState.INACTIVE:
         // A partial connection is numbered as though a SYN had been seen; its first packet is not a repeat.
         if (syn) ep.init(seq, seq, end);
         else ep.init(seqAdd(seq, -1), seqAdd(seq, -1), seq);
         return;
-      case 'SYN_SENT':
-      case 'SYN_ACK_SENT':
+      case ZeekState.SYN_SENT:
+      case ZeekState.SYN_ACK_SENT:
         if (syn && seq !== ep.startSeq) {
-          this.weird(time, 'SYN_seq_jump', '');
+          this.weird(Weird.SYN_seq_jump);
           ep.init(seq, seq, end);
         }
         return;
-      case 'ESTABLISHED':
-      case 'PARTIAL':
+      case ZeekState.ESTABLISHED:
+      case ZeekState.PARTIAL:
         if (syn) {
-          if (ep.size(peer) > 0) this.weird(time, 'SYN_inside_connection', '');
-          if (seq !== ep.startSeq) this.weird(time, 'SYN_seq_jump', '');
+          if (ep.size(peer) > 0) this.weird(Weird.SYN_inside_connection);
+          if (seq !== ep.startSeq) this.weird(Weird.SYN_seq_jump);
           ep.init(seq, seq, end);
         }
         return;
-      case 'RESET':
+      case ZeekState.RESET:
         // Numbers set up by a RST (perhaps injected) give way to a real SYN.
-        if (syn && ep.prevState === 'INACTIVE') ep.init(seq, seq, end);
+        if (syn && ep.prevState === ZeekState.INACTIVE) ep.init(seq, seq, end);
         return;
-      case 'CLOSED':
+      case ZeekState.CLOSED:
         return;
     }
   }
 
   /** init_peer: number the silent peer's space from this ACK, as though its SYN had been seen. */
-  private initPeer(peer: ZeekEndpoint, ep: ZeekEndpoint, control: boolean, ack: number, time: number): void {
-    if (!control && (ep.state === 'SYN_SENT' || ep.state === 'SYN_ACK_SENT' || ep.state === 'ESTABLISHED')) {
+  private initPeer(peer: ZeekEndpoint, ep: ZeekEndpoint, control: boolean, ack: number): void {
+    if (!control && (ep.state === ZeekState.SYN_SENT || ep.state === ZeekState.SYN_ACK_SENT || ep.state === ZeekState.ESTABLISHED)) {
       // We sent a SYN and never heard the other side, yet we are acking its data.
-      if (!this.didWeird) this.weird(time, 'possible_split_routing', '');
+      if (this.weirdSeen === 0) this.weird(Weird.possible_split_routing);
     }
     const a = seqAdd(ack, -1);
     peer.init(a, a, a);
   }
 
   /** init_window: window scaling is in use only if the SYN offered it (and the SYN-ACK did too, once seen). */
-  private initWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, ack: boolean, scale: number, seq: number, ackSeq: number, time: number): void {
+  private initWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, ack: boolean, scale: number, seq: number, ackSeq: number): void {
     if (scale < 0) {
       ep.windowScale = 0;
       if (ack) peer.windowScale = 0;
       return;
     }
     if (scale > 14) {
-      if (!this.didWeird) this.weird(time, 'TCP_scale_range', 'TCP', String(scale));
+      if (this.weirdSeen === 0) this.weird(Weird.TCP_scale_range, String(scale));
       scale = 14;
     }
     ep.windowScale = scale;
@@ -451,7 +576,7 @@ export class ZeekConn {
       // Only the SYN and now a FIN: take the FIN's word even backwards (connections over 2 GB).
       ep.lastRaw = end;
       ep.lastRel += delta;
-    } else if (ep.state === 'RESET') {
+    } else if (ep.state === ZeekState.RESET) {
       // Nothing after a RST is trusted.
     } else if (delta > 0) {
       ep.lastRaw = end;
@@ -535,17 +660,17 @@ export class ZeekConn {
   }
 
   /** update_window: zero windows (W) and window recisions. */
-  private updateWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, rawWin: number, seq: number, ack: number, flags: number, time: number): void {
+  private updateWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, rawWin: number, seq: number, ack: number, flags: number): void {
     const scale = ep.windowScale;
     const window = rawWin * (1 << scale);
     const rst = (flags & TcpFlag.RST) !== 0;
     // A zero window is news unless it comes with or after a RST, or after the peer's FIN.
-    if (window === 0 && !rst && peer.state !== 'CLOSED' && ep.state !== 'RESET') this.scaled(ep, 'W', 1);
-    if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST) || ep.state === 'CLOSED' || ep.state === 'RESET') return;
+    if (window === 0 && !rst && peer.state !== ZeekState.CLOSED && ep.state !== ZeekState.RESET) this.scaled(ep, 'W', 1);
+    if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST) || ep.state === ZeekState.CLOSED || ep.state === ZeekState.RESET) return;
     if (seqDiff(seq, ep.windowSeq) >= 0 && seqDiff(ack, ep.windowAckSeq) >= 0) {
       const advance = seqDiff(seqAdd(ack, window), seqAdd(ep.windowAckSeq, ep.window));
       // Some slop for the granularity of scaling.
-      if (advance < 0 && -advance >= 1 << scale) this.weird(time, 'window_recision', '');
+      if (advance < 0 && -advance >= 1 << scale) this.weird(Weird.window_recision);
       ep.window = window;
       ep.windowAckSeq = ack;
       ep.windowSeq = seq;
@@ -553,102 +678,102 @@ export class ZeekConn {
   }
 
   /** UpdateStateMachine: dispatch on the sender's state. Returns whether to report the sender closed. */
-  private updateStateMachine(ep: ZeekEndpoint, peer: ZeekEndpoint, seq: number, ack: number, len: number, deltaLast: number, syn: boolean, fin: boolean, rst: boolean, ackFlag: boolean, time: number): boolean {
+  private updateStateMachine(ep: ZeekEndpoint, peer: ZeekEndpoint, seq: number, ack: number, len: number, deltaLast: number, syn: boolean, fin: boolean, rst: boolean, ackFlag: boolean): boolean {
     let close = false;
     switch (ep.state) {
-      case 'INACTIVE': {
+      case ZeekState.INACTIVE: {
         const isOrig = ep.isOrig;
         if (syn) {
           if (isOrig) {
             if (ackFlag) {
-              this.weird(time, 'connection_originator_SYN_ack', 'TCP');
-              ep.setState('SYN_ACK_SENT');
-            } else ep.setState('SYN_SENT');
+              this.weird(Weird.connection_originator_SYN_ack);
+              ep.setState(ZeekState.SYN_ACK_SENT);
+            } else ep.setState(ZeekState.SYN_SENT);
           } else {
             if (ackFlag) {
-              if (peer.state !== 'INACTIVE' && peer.state !== 'PARTIAL' && !seqBetween(ack, peer.startSeq, peer.lastRaw)) this.weird(time, 'bad_SYN_ack', 'TCP');
-            } else if (peer.state === 'SYN_ACK_SENT' && seq === ep.startSeq) {
+              if (peer.state !== ZeekState.INACTIVE && peer.state !== ZeekState.PARTIAL && !seqBetween(ack, peer.startSeq, peer.lastRaw)) this.weird(Weird.bad_SYN_ack);
+            } else if (peer.state === ZeekState.SYN_ACK_SENT && seq === ep.startSeq) {
               // SYN and SYN-ACK seen in reverse order: flip and establish.
               this.isPartial = false;
               this.flipRoles();
-              peer.setState('ESTABLISHED');
+              peer.setState(ZeekState.ESTABLISHED);
               this.firstSeen |= 1;
-            } else this.weird(time, 'simultaneous_open', 'TCP');
-            if (peer.state === 'SYN_SENT') peer.setState('ESTABLISHED');
-            else if (peer.state === 'INACTIVE') this.weird(time, 'unsolicited_SYN_response', 'TCP');
-            ep.setState('ESTABLISHED');
+            } else this.weird(Weird.simultaneous_open);
+            if (peer.state === ZeekState.SYN_SENT) peer.setState(ZeekState.ESTABLISHED);
+            else if (peer.state === ZeekState.INACTIVE) this.weird(Weird.unsolicited_SYN_response);
+            ep.setState(ZeekState.ESTABLISHED);
           }
         }
         if (fin) {
-          ep.setState('CLOSED');
+          ep.setState(ZeekState.CLOSED);
           close = true;
-          if (peer.state !== 'PARTIAL' && !syn) this.weird(time, 'spontaneous_FIN', 'TCP');
+          if (peer.state !== ZeekState.PARTIAL && !syn) this.weird(Weird.spontaneous_FIN);
         }
         if (rst) {
-          ep.setState('RESET');
-          const reject = isOrig ? peer.state === 'ESTABLISHED' : peer.state === 'SYN_SENT' || peer.state === 'SYN_ACK_SENT';
+          ep.setState(ZeekState.RESET);
+          const reject = isOrig ? peer.state === ZeekState.ESTABLISHED : peer.state === ZeekState.SYN_SENT || peer.state === ZeekState.SYN_ACK_SENT;
           close = true;
-          if (!reject && peer.state === 'INACTIVE') this.weird(time, 'spontaneous_RST', 'TCP');
+          if (!reject && peer.state === ZeekState.INACTIVE) this.weird(Weird.spontaneous_RST);
         }
-        if (ep.state === 'INACTIVE') {
-          if (!isOrig && len === 0 && this.orig.state === 'SYN_SENT') {
+        if (ep.state === ZeekState.INACTIVE) {
+          if (!isOrig && len === 0 && this.orig.state === ZeekState.SYN_SENT) {
             // Some TCPs ack a SYN before answering it: not a partial connection.
-          } else if (ackFlag && peer.state === 'ESTABLISHED') {
+          } else if (ackFlag && peer.state === ZeekState.ESTABLISHED) {
             // The SYN-ACK was seen but the SYN missed: established, not partial.
-            ep.setState('ESTABLISHED');
+            ep.setState(ZeekState.ESTABLISHED);
             this.isPartial = false;
             this.firstSeen |= isOrig ? 1 : 2;
-          } else ep.setState('PARTIAL');
+          } else ep.setState(ZeekState.PARTIAL);
         }
         return close;
       }
-      case 'SYN_SENT':
-      case 'SYN_ACK_SENT':
+      case ZeekState.SYN_SENT:
+      case ZeekState.SYN_ACK_SENT:
         if (syn) {
           if (ep.isOrig) {
-            if (ackFlag && !fin && !rst && ep.state !== 'SYN_ACK_SENT') this.weird(time, 'repeated_SYN_with_ack', 'TCP');
-          } else if (!ackFlag && ep.state !== 'SYN_SENT') this.weird(time, 'repeated_SYN_reply_wo_ack', 'TCP');
+            if (ackFlag && !fin && !rst && ep.state !== ZeekState.SYN_ACK_SENT) this.weird(Weird.repeated_SYN_with_ack);
+          } else if (!ackFlag && ep.state !== ZeekState.SYN_SENT) this.weird(Weird.repeated_SYN_reply_wo_ack);
         }
         if (fin) {
-          if (peer.state === 'INACTIVE' || peer.state === 'SYN_SENT') this.weird(time, 'inappropriate_FIN', 'TCP');
-          ep.setState('CLOSED');
+          if (peer.state === ZeekState.INACTIVE || peer.state === ZeekState.SYN_SENT) this.weird(Weird.inappropriate_FIN);
+          ep.setState(ZeekState.CLOSED);
           close = true;
         }
         if (rst) {
-          ep.setState('RESET');
+          ep.setState(ZeekState.RESET);
           close = true;
-        } else if (len > 0) this.weird(time, 'data_before_established', 'TCP');
+        } else if (len > 0) this.weird(Weird.data_before_established);
         return close;
-      case 'ESTABLISHED':
-      case 'PARTIAL':
-        if (syn && ep.state === 'PARTIAL' && peer.state === 'INACTIVE' && !ackFlag) {
-          this.weird(time, 'SYN_after_partial', 'TCP');
-          ep.setState('SYN_SENT');
+      case ZeekState.ESTABLISHED:
+      case ZeekState.PARTIAL:
+        if (syn && ep.state === ZeekState.PARTIAL && peer.state === ZeekState.INACTIVE && !ackFlag) {
+          this.weird(Weird.SYN_after_partial);
+          ep.setState(ZeekState.SYN_SENT);
         }
         if (fin && !rst) {
-          ep.setState('CLOSED');
+          ep.setState(ZeekState.CLOSED);
           // The peer sent FIN then RST: that was a normal close after all.
-          if (peer.state === 'RESET' && peer.prevState === 'CLOSED') peer.setState('CLOSED');
+          if (peer.state === ZeekState.RESET && peer.prevState === ZeekState.CLOSED) peer.setState(ZeekState.CLOSED);
           close = true;
         }
         if (rst) {
-          ep.setState('RESET');
+          ep.setState(ZeekState.RESET);
           close = true;
         }
         return close;
-      case 'CLOSED':
-        if (syn) this.weird(time, 'SYN_after_close', 'TCP');
-        if (fin && deltaLast > 0) this.weird(time, 'FIN_advanced_last_seq', 'TCP');
+      case ZeekState.CLOSED:
+        if (syn) this.weird(Weird.SYN_after_close);
+        if (fin && deltaLast > 0) this.weird(Weird.FIN_advanced_last_seq);
         // After a FIN exchange a RST changes nothing: the connection already closed normally.
-        if (rst && peer.state !== 'CLOSED') {
-          ep.setState('RESET');
+        if (rst && peer.state !== ZeekState.CLOSED) {
+          ep.setState(ZeekState.RESET);
           if (!ep.didClose) close = true;
         }
         return close;
-      case 'RESET':
-        if (syn) this.weird(time, 'SYN_after_reset', 'TCP');
-        if (fin) this.weird(time, 'FIN_after_reset', 'TCP');
-        if (len > 0 && !rst) this.weird(time, 'data_after_reset', 'TCP');
+      case ZeekState.RESET:
+        if (syn) this.weird(Weird.SYN_after_reset);
+        if (fin) this.weird(Weird.FIN_after_reset);
+        if (len > 0 && !rst) this.weird(Weird.data_after_reset);
         return false;
     }
   }
@@ -684,7 +809,7 @@ export class ZeekConn {
   // --- TCP_Reassembler of each endpoint's data -----------------------------------------------
 
   /** TCP_Reassembler::DataSent: payload at relative `s`. */
-  private dataSent(ep: ZeekEndpoint, s: number, len: number, time: number): void {
+  private dataSent(ep: ZeekEndpoint, s: number, len: number): void {
     const upper = s + len;
     const ack = ep.ackRel;
     if (s < ack) {
@@ -704,11 +829,11 @@ export class ZeekConn {
     }
     const above = ep.blocks === null ? 0 : blockBytes(ep.blocks);
     if (ep.noDataAcked() && above > MAX_ABOVE_HOLE_WITHOUT_ACKS) {
-      this.weird(time, 'above_hole_data_without_any_acks', 'TCP');
+      this.weird(Weird.above_hole_data_without_any_acks);
       ep.blocks = null;
       ep.skip = true;
     } else if (ep.reassemLast - ep.trimSeq + above > EXCESSIVE_DATA_WITHOUT_ACKS) {
-      this.weird(time, 'excessive_data_without_further_acks', 'TCP');
+      this.weird(Weird.excessive_data_without_further_acks);
       ep.blocks = null;
       ep.skip = true;
     }
@@ -769,16 +894,15 @@ export class ZeekConn {
     this.missedBytes += len;
   }
 
-  private weird(time: number, name: string, source: string, addl = ''): void {
-    this.didWeird = true;
-    const list = (this.weirds ??= []);
-    if (list.length >= MAX_WEIRDS) return;
-    for (const w of list) if (w.name === name) return;
-    list.push({ time, name, addl, source, origDir: this.orig.dir });
+  /** Raise weird `w` (Reporter::Weird): kept at its first raise in this connection only. */
+  private weird(w: Weird, addl = ''): void {
+    if ((this.weirdSeen & (1 << w)) !== 0) return;
+    this.weirdSeen |= 1 << w;
+    (this.weirds ??= []).push({ time: current.time, name: Weird[w]!, addl, source: CONNECTION_WEIRDS.has(w) ? '' : 'TCP', origDir: this.orig.dir });
   }
 }
 
-const isClean = (e: ZeekEndpoint): boolean => e.state === 'ESTABLISHED' || (e.state === 'CLOSED' && e.prevState === 'ESTABLISHED');
+const isClean = (e: ZeekEndpoint): boolean => e.state === ZeekState.ESTABLISHED || (e.state === ZeekState.CLOSED && e.prevState === ZeekState.ESTABLISHED);
 
 /** seq_between: `a` within [lo, hi] in sequence space. */
 const seqBetween = (a: number, lo: number, hi: number): boolean => seqDiff(a, lo) >= 0 && seqDiff(hi, a) >= 0;
@@ -805,21 +929,21 @@ function blockBytes(b: readonly number[]): number {
 
 /** Zeek's `conn_state()` (base/protocols/conn/main.zeek), evaluated in its order. */
 export function zeekConnState(orig: ZeekState, resp: ZeekState, origBytes: number, respBytes: number, history: string): ZeekConnState {
-  const oInactive = orig === 'INACTIVE' || orig === 'PARTIAL';
-  const rInactive = resp === 'INACTIVE' || resp === 'PARTIAL';
-  if (resp === 'RESET') {
-    if (orig === 'SYN_SENT' || orig === 'SYN_ACK_SENT' || (orig === 'RESET' && origBytes === 0 && respBytes === 0)) return 'REJ';
+  const oInactive = orig === ZeekState.INACTIVE || orig === ZeekState.PARTIAL;
+  const rInactive = resp === ZeekState.INACTIVE || resp === ZeekState.PARTIAL;
+  if (resp === ZeekState.RESET) {
+    if (orig === ZeekState.SYN_SENT || orig === ZeekState.SYN_ACK_SENT || (orig === ZeekState.RESET && origBytes === 0 && respBytes === 0)) return 'REJ';
     return oInactive ? 'RSTRH' : 'RSTR';
   }
-  if (orig === 'RESET') {
+  if (orig === ZeekState.RESET) {
     // Zeek's `pattern == string` is a whole-string match.
     if (rInactive) return /^\^?S[^HAFGIQ]*R.*$/.test(history) ? 'RSTOS0' : 'OTH';
     return 'RSTO';
   }
-  if (resp === 'CLOSED' && orig === 'CLOSED') return 'SF';
-  if (orig === 'CLOSED') return rInactive ? 'SH' : 'S2';
-  if (resp === 'CLOSED') return oInactive ? 'SHR' : 'S3';
-  if (orig === 'SYN_SENT' && resp === 'INACTIVE') return 'S0';
-  if (orig === 'ESTABLISHED' && resp === 'ESTABLISHED') return 'S1';
+  if (resp === ZeekState.CLOSED && orig === ZeekState.CLOSED) return 'SF';
+  if (orig === ZeekState.CLOSED) return rInactive ? 'SH' : 'S2';
+  if (resp === ZeekState.CLOSED) return oInactive ? 'SHR' : 'S3';
+  if (orig === ZeekState.SYN_SENT && resp === ZeekState.INACTIVE) return 'S0';
+  if (orig === ZeekState.ESTABLISHED && resp === ZeekState.ESTABLISHED) return 'S1';
   return 'OTH';
 }
