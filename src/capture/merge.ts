@@ -17,18 +17,8 @@ import type { CapturedPacket, Pace, PacketSource } from './packet.js';
 /** A frame as the merge delivers it: the source's own frame number, and which source. */
 export type MergeSink = (source: number, pkt: CapturedPacket) => void;
 
-interface Queued {
-  frame: number;
-  data: Buffer;
-  offset: number;
-  caplen: number;
-  origlen: number;
-  tsSec: number;
-  tsNsec: number;
-  linktype: number;
-  interfaceId: number;
-  beyondSnaplen: boolean;
-}
+/** A frame copied into its lane's arena until its turn comes. */
+type Queued = CapturedPacket;
 
 class Lane {
   readonly queue: Queued[] = [];
