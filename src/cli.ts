@@ -21,6 +21,8 @@ Usage:
   ackscope convert TEXT -w F.pcapng  rebuild a text trace's packets as pcapng
   ackscope analyze --iface IF        capture live from an interface and analyse as packets arrive
   ackscope repro server|client|run   the half-close reproducer (wire-compatible with vbox-portforward)
+  ackscope repro run --fault NAME    the same through a middlebox lab (vbox-nat: the VirtualBox bug)
+  ackscope repro faults              the lab's faults
   ackscope interfaces                list capture interfaces
   ackscope COMMAND --help            options of a command
 
@@ -32,7 +34,7 @@ Exit status:
   0   success          1   repro client: bytes missing     2   bad capture / unreadable text
   3   analyze --fail-on: a connection reached the verdict
   64  usage error      66  cannot open input               68  no such interface
-  69  libpcap/cap missing   73  cannot write --output   75  port in use   76  server unreachable
+  69  libpcap/cap missing   73  cannot write --output/--zeek-log   75  port in use   76  server unreachable
   77  no capture permission
 `;
 
