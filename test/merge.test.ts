@@ -100,6 +100,22 @@ describe('--merge of hand-built captures from both ends of a rewriting, dropping
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(ourOrder(records(r.stdout)), mergecapOrder([fa, fb]));
   });
+  it('puts the capture listed later first when time stamps are equal, as mergecap does (both orders)', () => {
+    // The same conversation at both ends with no delay: every frame's time stamp has a twin.
+    const same = (name: string, end: 'A' | 'B'): string => {
+      const w = new PcapWriter(1, { nanos: true });
+      for (const [sec, ns, f] of convoFrames(steps(end), undefined, 1_700_000_000)) w.add(sec, ns, f);
+      writeFileSync(join(dir, name), w.toBuffer());
+      return join(dir, name);
+    };
+    const ta = same('tie-a.pcap', 'A');
+    const tb = same('tie-b.pcap', 'B');
+    for (const files of [[ta, tb], [tb, ta]]) {
+      const r = runCli(['analyze', ...files, '--merge', '--format', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(ourOrder(records(r.stdout)), mergecapOrder(files));
+    }
+  });
   it('tracks each capture on its own: a packet seen at both ends is no retransmission', () => {
     const merged = records(runCli(['analyze', fa, fb, '--merge', '--format', 'json']).stdout);
     for (const f of [fa, fb]) {

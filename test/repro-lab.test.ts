@@ -251,7 +251,10 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
     {
       fault: 'drop-after-fin',
       capture: 'server',
-      extra: ['--timeout', '3000'], // not shorter: on a loaded machine the connection itself can take a second
+      // --timeout not shorter: on a loaded machine the connection itself can take a second. The first
+      // burst waits 300 ms, not 30: with seven labs running at once the client's FIN could reach
+      // the wire after the server's first burst, which then got through (seen once in CI).
+      extra: ['--timeout', '3000', '--initial-delay', '300'],
       code: 1,
       check: (flags, _recs, r) => {
         assert.ok(framesWith(flags, 'retransmission').length >= 2, 'the server retransmits data the client never gets');
@@ -264,12 +267,13 @@ describe('repro run --fault: the middlebox lab', { skip: LAB_SKIP }, () => {
   describe('each fault has its effect on its capture, and ackscope agrees with tshark on every flag', () => {
     // All these runs go at once (concurrent labs must work); each test waits for its own.
     const runs = new Map<string, Promise<{ r: Run; file: string }>>();
-    const launch = (key: string, args: string[]): Promise<{ r: Run; file: string }> => {
+    // A case's own options come last, so that they win over QUICK's.
+    const launch = (key: string, args: string[], extra: string[] = []): Promise<{ r: Run; file: string }> => {
       const file = join(dir, `${key.replace(/[:,]/g, '_')}.pcapng`);
-      return startRun([...args, '--write', file, '--format', 'json', ...QUICK]).done.then((r) => ({ r, file }));
+      return startRun([...args, '--write', file, '--format', 'json', ...QUICK, ...extra]).done.then((r) => ({ r, file }));
     };
     before(() => {
-      for (const c of cases) runs.set(c.fault, launch(c.fault, ['--fault', c.fault, '--capture', c.capture, ...(c.extra ?? [])]));
+      for (const c of cases) runs.set(c.fault, launch(c.fault, ['--fault', c.fault, '--capture', c.capture], c.extra));
       runs.set('both', launch('both', ['--fault', 'drop:server:3', '--capture', 'both']));
     });
     for (const c of cases) {

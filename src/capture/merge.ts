@@ -1,6 +1,6 @@
 /**
  * Several captures read as one, in time-stamp order, as `mergecap` merges them: a k-way merge on
- * each frame's absolute capture time, ties going to the capture listed first (mergecap's rule).
+ * each frame's absolute capture time, ties going to the capture listed later (mergecap's rule).
  *
  * Every source runs at once, each pushing its frames into its own queue (copied: a source reuses
  * its buffers). A source is held at its next `pace()` call (between input slices, see packet.ts)
@@ -102,7 +102,12 @@ class Lane {
   }
 }
 
-const earlier = (a: Queued, b: Queued): boolean => a.tsSec < b.tsSec || (a.tsSec === b.tsSec && a.tsNsec < b.tsNsec);
+/**
+ * `a` goes before `b`, the frame of an earlier-listed capture: mergecap's `is_earlier` is true for
+ * equal times too and it scans the captures in order, so on a tie the capture listed later wins
+ * (checked with mergecap 4.0: two files with equal time stamps come out later file first).
+ */
+const notLater = (a: Queued, b: Queued): boolean => a.tsSec < b.tsSec || (a.tsSec === b.tsSec && a.tsNsec <= b.tsNsec);
 
 /**
  * Run `sources` merged into `sink`. `pace` is the consumer's (asked between refills). Resolves with
@@ -141,7 +146,7 @@ export async function runMerged(sources: readonly PacketSource[], sink: MergeSin
           if (!l.done) blocked = true;
           continue;
         }
-        if (best < 0 || earlier(l.queue[l.head]!, lanes[best]!.queue[lanes[best]!.head]!)) best = i;
+        if (best < 0 || notLater(l.queue[l.head]!, lanes[best]!.queue[lanes[best]!.head]!)) best = i;
       }
       if (blocked || best < 0) break;
       const l = lanes[best]!;
