@@ -36,17 +36,8 @@ ip link set ${P}-wa netns $M; ip link set ${P}-wb netns $M
 ip -n $M link set ${P}-wa up; ip -n $M link set ${P}-wb up
 for n in $M $A $B; do for i in $(ip -n $n -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
   ip netns exec $n ethtool -K "$i" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true; done; done
-# The wire prints `ready` once both ends are open; frames sent before that would be lost.
-wire() {
-  local log; log=$(mktemp)
-  ip netns exec $M node ../dist/src/repro/lab-agent.js wire ${P}-wa ${P}-wb "$@" > "$log" & WIRE=$!
-  for _ in $(seq 300); do
-    grep -q ready "$log" && { rm -f "$log"; return; }
-    kill -0 "$WIRE" 2>/dev/null || { echo "the wire stopped before it was ready" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "the wire was not ready after 30 s" >&2; exit 1
-}
+. ./lab-wire.sh
+wire() { start_wire $M ${P}-wa ${P}-wb "$@"; }
 unwire() { kill "$WIRE"; wait "$WIRE" 2>/dev/null || true; WIRE=; }
 ip -n $A addr add $SA/24 dev ${P}-va; ip -n $B addr add $SB/24 dev ${P}-vb
 ip -n $A link set ${P}-va up; ip -n $B link set ${P}-vb up

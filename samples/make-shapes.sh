@@ -34,17 +34,8 @@ ip -n "$A" link set "$RUN-a" up; ip -n "$B" link set "$RUN-b" up
 ip -n "$A" link set lo up; ip -n "$B" link set lo up
 for n in "$M" "$A" "$B"; do for i in $(ip -n "$n" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
   ip netns exec "$n" ethtool -K "$i" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true; done; done
-# The wire prints `ready` once both ends are open; frames sent before that would be lost.
-wire() {
-  local log; log=$(mktemp)
-  ip netns exec "$M" node ../dist/src/repro/lab-agent.js wire "$RUN-wa" "$RUN-wb" "$@" > "$log" & WIRE=$!
-  for _ in $(seq 300); do
-    grep -q ready "$log" && { rm -f "$log"; return; }
-    kill -0 "$WIRE" 2>/dev/null || { echo "the wire stopped before it was ready" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "the wire was not ready after 30 s" >&2; exit 1
-}
+. ./lab-wire.sh
+wire() { start_wire "$M" "$RUN-wa" "$RUN-wb" "$@"; }
 unwire() { kill "$WIRE"; wait "$WIRE" 2>/dev/null || true; WIRE=; }
 wire
 

@@ -12,10 +12,10 @@ import type { TcpState } from '../analyze/endpoint-state.js';
 import { AFlag } from '../analyze/flags.js';
 import type { AckUnsentFinding, DataAfterFinFinding, Finding, RealRetransmissionFinding, RstAfterFinFinding, Side } from '../analyze/findings.js';
 import type { ConnectionStory, StoryPacket } from './recorder.js';
-import type { ConnectionEnd, PacketView, RunEnd, Sink } from './sink.js';
+import type { RunEnd } from './sink.js';
 import type { Style } from './style.js';
-import { asciiText, choiceNote, storyRecorder, wrap } from './stories.js';
-import type { StoryRecorder } from './recorder.js';
+import { asciiText, choiceNote, storyOptions, wrap } from './stories.js';
+import { StoryRecorder } from './recorder.js';
 
 const other = (s: Side): Side => (s === 'client' ? 'server' : 'client');
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
@@ -414,28 +414,19 @@ export function explainBlock(story: ConnectionStory, style: Style, ascii: boolea
 }
 
 /** Prints the story of each chosen connection at the end of input, after any text format. */
-export class ExplainSink implements Sink {
-  readonly wantsPackets = true;
-  private readonly rec: StoryRecorder;
+/** The recorder's stories, rendered at the end of input. */
+export class ExplainSink extends StoryRecorder {
 
-  constructor(private readonly write: (s: string) => void, private readonly style: Style, private readonly o: { stream?: number | undefined; ascii: boolean }) {
-    this.rec = storyRecorder(o.stream);
+  constructor(private readonly write: (s: string) => void, private readonly style: Style, private readonly show: { stream?: number | undefined; ascii: boolean }) {
+    super(storyOptions(show.stream));
   }
 
-  packet(v: PacketView): void {
-    this.rec.packet(v);
-  }
-
-  connectionEnd(e: ConnectionEnd): void {
-    this.rec.connectionEnd(e);
-  }
-
-  end(_run: RunEnd): void {
-    const stories = this.rec.stories;
-    const note = choiceNote(stories.length, this.rec.connections, 'stories');
+  override end(_run: RunEnd): void {
+    const stories = this.stories;
+    const note = choiceNote(stories.length, this.connections, 'stories');
     if (note) this.write(this.style.c.dim(note));
     for (const s of stories) {
-      for (const l of explainBlock(s, this.style, this.o.ascii)) this.write(l);
+      for (const l of explainBlock(s, this.style, this.show.ascii)) this.write(l);
       this.write('');
     }
   }

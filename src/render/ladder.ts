@@ -16,10 +16,10 @@ import { TcpFlag } from '../capture/tcp-packet.js';
 import { BAD_TCP_MASK } from '../analyze/flags.js';
 import type { Finding } from '../analyze/findings.js';
 import type { ConnectionStory, StoryPacket } from './recorder.js';
-import type { ConnectionEnd, PacketView, RunEnd, Sink } from './sink.js';
+import type { RunEnd } from './sink.js';
 import type { Style } from './style.js';
-import { asciiText, choiceNote, shortFlags, storyRecorder, wrap } from './stories.js';
-import type { StoryRecorder } from './recorder.js';
+import { asciiText, choiceNote, shortFlags, storyOptions, wrap } from './stories.js';
+import { StoryRecorder } from './recorder.js';
 import { explainBlock } from './explain.js';
 
 /** The widest line a diagram draws. */
@@ -162,39 +162,30 @@ export function ladderLines(story: ConnectionStory, style: Style, o: LadderOptio
 }
 
 /** Writes each chosen connection's diagram (and, with `explain`, its story under it) at the end of input. */
-export class LadderSink implements Sink {
-  readonly wantsPackets = true;
-  private readonly rec: StoryRecorder;
+/** The recorder's stories, rendered at the end of input. */
+export class LadderSink extends StoryRecorder {
 
   constructor(
     private readonly write: (s: string) => void,
     private readonly style: Style,
-    private readonly o: LadderOptions & { stream?: number | undefined; explain: boolean },
+    private readonly show: LadderOptions & { stream?: number | undefined; explain: boolean },
   ) {
-    this.rec = storyRecorder(o.stream);
+    super(storyOptions(show.stream));
   }
 
-  packet(v: PacketView): void {
-    this.rec.packet(v);
-  }
-
-  connectionEnd(e: ConnectionEnd): void {
-    this.rec.connectionEnd(e);
-  }
-
-  end(_run: RunEnd): void {
-    const stories = this.rec.stories;
+  override end(_run: RunEnd): void {
+    const stories = this.stories;
     if (stories.length === 0) {
       this.write(this.style.c.dim('no TCP connection to draw'));
       return;
     }
-    const note = choiceNote(stories.length, this.rec.connections, 'ladders');
+    const note = choiceNote(stories.length, this.connections, 'ladders');
     if (note) this.write(this.style.c.dim(note) + '\n');
     for (const s of stories) {
-      for (const l of ladderLines(s, this.style, this.o)) this.write(l);
-      if (this.o.explain) {
+      for (const l of ladderLines(s, this.style, this.show)) this.write(l);
+      if (this.show.explain) {
         this.write('');
-        for (const l of explainBlock(s, this.style, this.o.ascii)) this.write(l);
+        for (const l of explainBlock(s, this.style, this.show.ascii)) this.write(l);
         this.write('');
       }
     }

@@ -3,7 +3,7 @@
  * draw, how they say that some were left out, and the plain-ASCII spelling of their text.
  */
 import { TCP_FLAG_NAMES } from '../capture/tcp-packet.js';
-import { DEFAULT_RECORDER, StoryRecorder } from './recorder.js';
+import { DEFAULT_RECORDER, type RecorderOptions } from './recorder.js';
 
 /** Up to this many connections every one is drawn; beyond, the worst this many. */
 export const FEW_CONNECTIONS = 5;
@@ -15,10 +15,10 @@ export const TAIL_PACKETS = 200;
 const ONE_HEAD = 20_000;
 const ONE_TAIL = 2_000;
 
-/** A recorder for the connections a diagram or story is wanted for: one stream, or the worst few. */
-export function storyRecorder(stream: number | undefined): StoryRecorder {
+/** What to record for the connections a diagram or story is wanted for: one stream, or the worst few. */
+export function storyOptions(stream: number | undefined): RecorderOptions {
   const one = stream !== undefined;
-  return new StoryRecorder({
+  return {
     ...DEFAULT_RECORDER,
     stream,
     maxConnections: one ? 1 : FEW_CONNECTIONS,
@@ -26,7 +26,7 @@ export function storyRecorder(stream: number | undefined): StoryRecorder {
     tail: one ? ONE_TAIL : TAIL_PACKETS,
     // Neither the diagram nor the story shows the trace line: not building it makes a big capture 5x faster.
     lines: false,
-  });
+  };
 }
 
 /** "ladders of the 5 worst of 47 connections; …" when some were left out, else null. */
