@@ -119,6 +119,10 @@ export interface CaptureSource extends PacketSource {
   readonly format: CaptureFormat | undefined;
   /** Whether the input was gzip-compressed; known once `run` has seen the first bytes. */
   readonly compressed: boolean;
+  /** Size in bytes of a regular file (as opened); undefined for streams, pipes and devices. */
+  readonly size?: number;
+  /** Close the input without reading it (a source that will not be run). */
+  discard?(): Promise<void>;
 }
 
 function describeErrno(e: unknown): string {
@@ -204,7 +208,13 @@ class FileCapture implements CaptureSource {
     readonly name: string,
     private readonly fh: FileHandle,
     private readonly chunkSize: number,
+    readonly size: number | undefined,
   ) {}
+
+  async discard(): Promise<void> {
+    this.reader ??= new CaptureReader(this.name, () => {});
+    await this.fh.close();
+  }
 
   get format(): CaptureFormat | undefined {
     return this.reader?.format;
@@ -365,12 +375,14 @@ export async function openCapture(path: string, options: OpenOptions = {}): Prom
   } catch (e) {
     throw new UserError(`cannot open ${path}: ${describeErrno(e)}`, ExitCode.NoInput);
   }
+  let size: number | undefined;
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw new UserError(`cannot read ${path}: is a directory`, ExitCode.NoInput);
+    if (st.isFile()) size = st.size;
   } catch (e) {
     await fh.close();
     throw e instanceof UserError ? e : new UserError(`cannot read ${path}: ${describeErrno(e)}`, ExitCode.NoInput);
   }
-  return new FileCapture(path, fh, chunkSize);
+  return new FileCapture(path, fh, chunkSize, size);
 }

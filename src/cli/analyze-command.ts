@@ -1,5 +1,5 @@
 import { ExitCode, UserError } from '../capture/errors.js';
-import { openCapture } from '../capture/open.js';
+import { openDecoded } from '../capture/pipelined.js';
 import { analyzeSource, type Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
@@ -24,6 +24,8 @@ Output:
   --no-states                  hide the endpoint state changes under packets
   --all-connections            a full table for every connection, however many
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
+  --threads 1|2                2: read and decode in a second thread while this one analyses
+                               (default for files and standard input of 8 MiB or more); 1: one thread
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
@@ -59,6 +61,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         write: { type: 'string', short: 'w' },
         count: { type: 'string', short: 'c' },
         duration: { type: 'string' },
+        threads: { type: 'string' },
       },
     },
     'analyze',
@@ -93,7 +96,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (positionals[0] === '-' && process.stdin.isTTY) {
     throw new UserError('standard input is a terminal: pipe a capture in (… | ackscope analyze -) or give a FILE', ExitCode.Usage);
   }
-  const src = await openCapture(positionals[0]!);
+  const threads = intOption('threads', values.threads, 1, 2) as 1 | 2 | undefined;
+  const src = await openDecoded(positionals[0]!, { threads });
   const run = await analyzeSource(src, options);
   return run.code;
 }

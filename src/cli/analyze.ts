@@ -2,7 +2,8 @@
  * `ackscope analyze`'s wiring: a capture source (file, stdin or interface) → decoder → tracker →
  * the output sinks chosen by the options. Rendering lives in src/render; this file only connects.
  */
-import { Decoder, parseTcpOptions } from '../capture/decode.js';
+import { parseTcpOptions } from '../capture/decode.js';
+import { DecodingSource, isDecodedSource, type DecodedSource } from '../capture/decoded.js';
 import { CaptureError, ExitCode } from '../capture/errors.js';
 import type { CapturedPacket, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
@@ -60,7 +61,7 @@ export async function formatSinks(o: AnalyzeOptions, out: Output): Promise<Sink[
 }
 
 /** Run the analysis of `src` into the format's sinks on stdout; the one-line error, if any, to stderr. */
-export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
+export async function analyzeSource(src: PacketSource | DecodedSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
   const sinks = await formatSinks(o, out);
   if (o.onConnection) sinks.push(callbackSink(o.onConnection));
   const run = await runPipeline(src, o, sinks, out.pace);
@@ -85,9 +86,8 @@ export interface PipelineResult {
  * filters (--stream/--host/--port/--anomalies-only), connections that pass the connection filters,
  * and the end. A bad record ends the input: the sinks still get their end, then the error is returned.
  */
-export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Parameters<PacketSource['run']>[1]): Promise<PipelineResult> {
-  const decoder = new Decoder();
-  const p = new TcpPacket();
+export async function runPipeline(input: PacketSource | DecodedSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Parameters<PacketSource['run']>[1]): Promise<PipelineResult> {
+  const src = isDecodedSource(input) ? input : new DecodingSource(input);
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0, beyondSnaplen: 0 };
   const health: Record<string, number> = {};
@@ -96,7 +96,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   const problemSinks = sinks.filter((s) => s.wantsPackets && s.frameProblem);
   const endSinks = sinks.filter((s) => s.connectionEnd);
   const perPacket = packetSinks.length > 0;
-  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0 };
+  const view: PacketView = { pkt: null as unknown as CapturedPacket, p: null as unknown as TcpPacket, opts, r: null as unknown as PacketView['r'], time: 0 };
 
   const ended = new EndedConnection();
   const onConnectionEnd = (c: Connection): void => {
@@ -108,10 +108,9 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   };
   const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
 
-  const onPacket = (pkt: CapturedPacket): void => {
+  const onPacket = (p: TcpPacket, pkt: CapturedPacket): void => {
     counts.frames++;
     if (pkt.beyondSnaplen) counts.beyondSnaplen!++;
-    decoder.decode(pkt, p);
     const time = p.time;
     if (p.status !== 'tcp') {
       if (p.status === 'other') {
@@ -132,6 +131,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
     if (o.anomaliesOnly && !(r.verdict.flags & BAD_TCP_MASK) && r.findings.length === 0) return;
     parseTcpOptions(p.data, p.optOffset, p.optCaptured, opts);
     view.pkt = pkt;
+    view.p = p;
     view.r = r;
     view.time = time;
     for (const s of packetSinks) s.packet!(view);
@@ -145,8 +145,8 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
     error = e;
   }
   tracker.finish();
-  counts.fragments = decoder.fragmentsHeld;
-  counts.otherLinkTypes = Object.fromEntries(decoder.otherLinkTypes);
+  counts.fragments = src.fragmentsHeld;
+  counts.otherLinkTypes = Object.fromEntries(src.otherLinkTypes);
   const end: RunEnd = { counts, totals: tracker.totals, health, connections };
   for (const s of sinks) await s.end(end);
   return { end, error };

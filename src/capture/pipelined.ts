@@ -1,0 +1,220 @@
+/**
+ * The two-stage pipeline's main-thread side: a {@link DecodedSource} whose frames are read and
+ * decoded by a worker thread (decode-worker.ts) and come back as records from a shared ring
+ * (record-ring.ts), turned into one reused TcpPacket each. The main thread stays free to track and
+ * render: it drains the ring in batches, releases slots as it goes, waits with Atomics.waitAsync
+ * when the ring is empty (so stdout can drain meanwhile), and asks `pace` between batches.
+ *
+ * {@link openDecoded} chooses: the pipeline for regular files and standard input of at least
+ * {@link PIPELINE_MIN_BYTES} (below that, starting a worker costs more than it saves), decoding on
+ * this thread otherwise, or as `threads` forces.
+ */
+import { read } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { DecodingSource, type DecodedSink, type DecodedSource } from './decoded.js';
+import type { DecodeWorkerData, DecodeWorkerEnd, DecodeWorkerReason } from './decode-worker.js';
+import { CaptureError, ExitCode, UserError } from './errors.js';
+import { captureFromStream, openCapture } from './open.js';
+import { newCapturedPacket, type Pace } from './packet.js';
+import { allocateRing, C, RingReader } from './record-ring.js';
+import { TcpPacket } from './tcp-packet.js';
+
+/** Atomics.waitAsync (Node 16+), not in the ES2022 library typings. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number, timeout?: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}).waitAsync;
+
+/** Inputs smaller than this are decoded on the main thread (unless `threads` says otherwise). */
+export const PIPELINE_MIN_BYTES = 8 * 1024 * 1024;
+/** Slots in the ring (256 bytes each: 4 MiB). */
+const RING_SLOTS = 16384;
+/** Records between two releases of ring slots to the writer. */
+const RELEASE_EVERY = 1024;
+/** Records between two calls of `pace`. */
+const PACE_EVERY = 2048;
+/** How long standard input may take to show it is large before the pipeline is used anyway. */
+const STDIN_DECIDE_MS = 250;
+
+export class PipelinedSource implements DecodedSource {
+  fragmentsHeld = 0;
+  otherLinkTypes = new Map<number, number>();
+  private started = false;
+
+  constructor(
+    readonly name: string,
+    /** Standard input: the bytes already read from it. */
+    private readonly stdinHead?: Uint8Array,
+    /** Slots in the ring (a power of two; tests use a few to exercise waiting on both sides). */
+    private readonly slots = RING_SLOTS,
+  ) {}
+
+  async run(sink: DecodedSink, pace?: Pace): Promise<void> {
+    if (this.started) throw new Error(`${this.name}: a capture source can only be run once`);
+    this.started = true;
+    const ring = allocateRing(this.slots);
+    const reader = new RingReader(ring);
+    const ctl = reader.ctl;
+    const workerData: DecodeWorkerData = { input: this.name, ring, ...(this.stdinHead ? { head: this.stdinHead } : {}) };
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData, stdin: false });
+
+    const reasons: string[] = [];
+    let reasonWaiter: (() => void) | null = null;
+    let end: DecodeWorkerEnd | null = null;
+    let failure: Error | null = null;
+    const wake = (): void => {
+      reasonWaiter?.();
+      Atomics.notify(ctl, C.HEAD);
+    };
+    worker.on('message', (m: DecodeWorkerEnd | DecodeWorkerReason) => {
+      if (m.type === 'reason') reasons.push(m.reason);
+      else end = m;
+      reasonWaiter?.();
+    });
+    worker.on('error', (e) => {
+      failure = e;
+      wake();
+    });
+    worker.on('exit', (code) => {
+      if (end === null && failure === null) failure = new Error(`the decoding worker stopped (exit ${code})`);
+      wake();
+    });
+    const sideReason = async (): Promise<string> => {
+      while (reasons.length === 0) {
+        if (failure !== null) throw failure;
+        await new Promise<void>((resolve) => (reasonWaiter = resolve));
+        reasonWaiter = null;
+      }
+      return reasons.shift()!;
+    };
+
+    const p = new TcpPacket();
+    const pkt = newCapturedPacket();
+    pkt.data = reader.bytes;
+    let tail = 0;
+    let stopped = false;
+    let finished = false;
+    try {
+      let sincePace = 0;
+      for (;;) {
+        let head = Atomics.load(ctl, C.HEAD) >>> 0;
+        if (tail === head) {
+          if (failure !== null) throw failure;
+          if (Atomics.load(ctl, C.DONE) !== 0 && Atomics.load(ctl, C.HEAD) >>> 0 === tail) break;
+          const w = waitAsync(ctl, C.HEAD, head | 0, 1000);
+          if (w.async) await w.value;
+          continue;
+        }
+        // A batch is at most PACE_EVERY records: whole-ring batches let 8 MB of JSON pile up in stdout
+        // between two paces, and the process grew to 300 MB.
+        if (((head - tail) >>> 0) > PACE_EVERY) head = (tail + PACE_EVERY) >>> 0;
+        const batchStart = tail;
+        let released = tail;
+        while (tail !== head) {
+          if (reader.read(tail, p, pkt) !== 0) p.reason = await sideReason();
+          sink(p, pkt);
+          tail = (tail + 1) >>> 0;
+          if (((tail - released) >>> 0) >= RELEASE_EVERY) {
+            released = tail;
+            Atomics.store(ctl, C.TAIL, tail | 0);
+            Atomics.notify(ctl, C.TAIL);
+          }
+        }
+        Atomics.store(ctl, C.TAIL, tail | 0);
+        Atomics.notify(ctl, C.TAIL);
+        sincePace += (tail - batchStart) >>> 0;
+        if (pace !== undefined && sincePace >= PACE_EVERY) {
+          sincePace = 0;
+          const w = pace();
+          if (w === 'stop') {
+            stopped = true;
+            return;
+          }
+          if (w !== undefined) await w;
+        }
+      }
+      finished = true;
+    } finally {
+      if (!finished) {
+        // Stopped by the consumer, or failed: the worker may be waiting for room.
+        Atomics.store(ctl, C.STOP, 1);
+        Atomics.notify(ctl, C.TAIL);
+        void worker.terminate();
+      }
+    }
+    if (stopped) return;
+    while (end === null) {
+      if (failure !== null) throw failure;
+      await new Promise<void>((resolve) => (reasonWaiter = resolve));
+      reasonWaiter = null;
+    }
+    const e = (end as DecodeWorkerEnd);
+    this.fragmentsHeld = e.fragmentsHeld;
+    this.otherLinkTypes = new Map(e.otherLinkTypes);
+    const err = e.error;
+    if (err === null) return;
+    if (err.kind === 'capture') throw new CaptureError(err.file, err.offset, err.frame, err.reason, err.exitCode as ExitCode);
+    if (err.kind === 'user') throw new UserError(err.message, err.exitCode as ExitCode);
+    const bug = new Error(err.message);
+    bug.stack = err.stack;
+    throw bug;
+  }
+}
+
+/** Read up to `limit` bytes of standard input; `eof` when it ended before that. */
+async function readStdinHead(limit: number, maxMs: number): Promise<{ head: Buffer; eof: boolean }> {
+  const buf = Buffer.allocUnsafe(limit);
+  let n = 0;
+  const t0 = Date.now();
+  while (n < limit) {
+    const k = await new Promise<number>((resolve, reject) => {
+      const attempt = (): void =>
+        read(0, buf, n, limit - n, null, (err, got) => {
+          if (err && (err as NodeJS.ErrnoException).code === 'EAGAIN') setTimeout(attempt, 2);
+          else if (err) reject(err);
+          else resolve(got);
+        });
+      attempt();
+    });
+    if (k === 0) return { head: buf.subarray(0, n), eof: true };
+    n += k;
+    // A slow stream (a live capture piped in) goes to the pipeline rather than wait to be large.
+    if (Date.now() - t0 > maxMs) break;
+  }
+  return { head: buf.subarray(0, n), eof: false };
+}
+
+export interface OpenDecodedOptions {
+  /** 1: decode on this thread; 2: always the pipeline; undefined: by size. */
+  threads?: 1 | 2;
+}
+
+/**
+ * Open `path` (`-`: standard input) for analysis: a pipelined source when the input is large (or
+ * `threads` is 2), a source decoded on this thread otherwise. Errors opening the file are thrown
+ * here, as by {@link openCapture}.
+ */
+export async function openDecoded(path: string, o: OpenDecodedOptions = {}): Promise<DecodedSource> {
+  if (path === '-') {
+    if (o.threads === 1) return new DecodingSource(captureFromStream('-', process.stdin));
+    let got: { head: Buffer; eof: boolean };
+    try {
+      got = o.threads === 2 ? { head: Buffer.alloc(0), eof: false } : await readStdinHead(PIPELINE_MIN_BYTES, STDIN_DECIDE_MS);
+    } catch (e) {
+      throw new UserError(`cannot read standard input: ${(e as Error).message}`, ExitCode.NoInput);
+    }
+    if (got.eof) {
+      const head = got.head;
+      return new DecodingSource(captureFromStream('-', (async function* () {
+        if (head.length) yield head;
+      })()));
+    }
+    return new PipelinedSource('-', got.head);
+  }
+  const src = await openCapture(path);
+  const size = src.size;
+  if (o.threads === 2 ? size !== undefined : o.threads === undefined && size !== undefined && size >= PIPELINE_MIN_BYTES) {
+    await src.discard?.();
+    return new PipelinedSource(path);
+  }
+  return new DecodingSource(src);
+}

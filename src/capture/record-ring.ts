@@ -1,0 +1,319 @@
+/**
+ * Decoded packets as fixed-size records in a ring of shared memory: what the read+decode worker
+ * (decode-worker.ts) writes and the main thread (pipelined.ts) reads back into a reused
+ * {@link TcpPacket}. One writer, one reader, no per-packet objects or messages.
+ *
+ * Layout of one slot ({@link SLOT_BYTES} bytes, 32-bit words at the indices of {@link W}): a meta
+ * word (status, flags, how the reason travels), the frame's numbers, the TCP header fields, the
+ * option bytes as captured (<= 40, so options are parsed from the record itself), and the
+ * encapsulation hops (kinds, 32-bit identifiers, a mask for "no identifier"). A frame that is not
+ * TCP carries only meta, frame, time and, for `truncated`/`malformed`, its reason: inline in the
+ * slot when it fits ({@link INLINE_REASON} bytes), otherwise through the side channel (a message
+ * from the worker, posted before the record is published, so taken in frame order).
+ *
+ * Control words ({@link C}): HEAD counts records published by the writer, TAIL records released
+ * by the reader (both wrap at 2^32; differences are taken modulo 2^32). The writer waits
+ * (Atomics.wait) on TAIL when the ring is full; the reader waits (Atomics.waitAsync) on HEAD when
+ * it is empty. DONE: the writer has published its last record. STOP: the reader wants no more.
+ */
+import type { CapturedPacket } from './packet.js';
+import { TcpPacket, type DecodeStatus } from './tcp-packet.js';
+import { MAX_RECORDED } from './encap/hop.js';
+
+export const SLOT_BYTES = 256;
+const SLOT_WORDS = SLOT_BYTES / 4;
+
+/** Word indices inside a slot. */
+const W = {
+  META: 0,
+  FRAME: 1,
+  FRAME_LEN: 2,
+  CAPLEN: 3,
+  /** Float64 at words 4-5. */
+  TIME: 4,
+  /** Float64 at words 6-7. */
+  NET: 6,
+  SRC: 8,
+  DST: 12,
+  PORTS: 16,
+  SEQ: 17,
+  ACK: 18,
+  FLAGS_HL: 19,
+  WIN_URG: 20,
+  CSUM_OPT: 21,
+  LEN: 22,
+  PAYLOAD_CAPTURED: 23,
+  ENCAP_COUNT: 24,
+  ENCAP_NO_ID: 25,
+  OPTIONS: 26,
+  ENCAP_KIND: 36,
+  ENCAP_ID: 40,
+} as const;
+/** Byte offset of the option bytes and of the encapsulation kinds in a slot. */
+const OPT_BYTE = W.OPTIONS * 4;
+const KIND_BYTE = W.ENCAP_KIND * 4;
+/** Non-TCP records use the slot from word 8 on for their reason. */
+const REASON_BYTE = W.SRC * 4;
+export const INLINE_REASON = SLOT_BYTES - REASON_BYTE;
+
+const META_V6 = 1 << 2;
+const META_BEYOND_SNAPLEN = 1 << 3;
+const META_REASON_INLINE = 1 << 4;
+const META_REASON_SIDE = 1 << 5;
+
+const STATUS: readonly DecodeStatus[] = ['tcp', 'other', 'truncated', 'malformed'];
+const STATUS_CODE: Readonly<Record<DecodeStatus, number>> = { tcp: 0, other: 1, truncated: 2, malformed: 3 };
+
+/** Control word indices. */
+export const C = { HEAD: 0, TAIL: 1, DONE: 2, STOP: 3 } as const;
+const CONTROL_WORDS = 4;
+
+export interface RingMemory {
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  /** Number of slots, a power of two. */
+  count: number;
+}
+
+export function allocateRing(count: number): RingMemory {
+  if (count < 2 || (count & (count - 1)) !== 0) throw new Error(`ring size ${count} is not a power of two >= 2`);
+  return { control: new SharedArrayBuffer(CONTROL_WORDS * 4), slots: new SharedArrayBuffer(count * SLOT_BYTES), count };
+}
+
+/** Thrown out of {@link RingWriter.write} when the reader asked to stop. */
+export class ReaderStopped extends Error {}
+
+/** The worker's side: fills slots, publishes them in batches, waits while the ring is full. */
+export class RingWriter {
+  private readonly ctl: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array;
+  private readonly bytes: Buffer;
+  private readonly mask: number;
+  private head = 0;
+  private published = 0;
+  /** Last TAIL seen; the ring has room while head - tail < count. */
+  private tail = 0;
+
+  constructor(
+    mem: RingMemory,
+    /** Called with a reason too long for the slot, before the record carrying it is published. */
+    private readonly side: (reason: string) => void,
+    /** Records written between two publications (the reader sees nothing of a batch before it). */
+    private readonly batch = 256,
+  ) {
+    this.ctl = new Int32Array(mem.control);
+    this.u32 = new Uint32Array(mem.slots);
+    this.f64 = new Float64Array(mem.slots);
+    this.bytes = Buffer.from(mem.slots);
+    this.mask = mem.count - 1;
+  }
+
+  /** Append the decoded frame `p` (of captured frame `pkt`). Blocks while the ring is full. */
+  write(p: TcpPacket, pkt: CapturedPacket): void {
+    const head = this.head;
+    if (((head - this.tail) >>> 0) > this.mask) this.waitForRoom(head);
+    const slot = head & this.mask;
+    const w = slot * SLOT_WORDS;
+    const u = this.u32;
+    const code = STATUS_CODE[p.status];
+    let meta = code | (pkt.beyondSnaplen ? META_BEYOND_SNAPLEN : 0);
+    u[w + W.FRAME] = p.frame;
+    this.f64[(w >> 1) + (W.TIME >> 1)] = p.time;
+    if (code === 0) {
+      u[w + W.FRAME_LEN] = p.frameLen;
+      u[w + W.CAPLEN] = pkt.caplen;
+      this.f64[(w >> 1) + (W.NET >> 1)] = p.net;
+      if (p.ipVersion === 6) {
+        meta |= META_V6;
+        const s = p.src6;
+        const d = p.dst6;
+        u[w + W.SRC] = s[0]!;
+        u[w + W.SRC + 1] = s[1]!;
+        u[w + W.SRC + 2] = s[2]!;
+        u[w + W.SRC + 3] = s[3]!;
+        u[w + W.DST] = d[0]!;
+        u[w + W.DST + 1] = d[1]!;
+        u[w + W.DST + 2] = d[2]!;
+        u[w + W.DST + 3] = d[3]!;
+      } else {
+        u[w + W.SRC] = p.src4;
+        u[w + W.DST] = p.dst4;
+      }
+      u[w + W.PORTS] = p.sport | (p.dport << 16);
+      u[w + W.SEQ] = p.seq;
+      u[w + W.ACK] = p.ack;
+      u[w + W.FLAGS_HL] = p.flags | (p.headerLen << 16);
+      u[w + W.WIN_URG] = p.win | (p.urg << 16);
+      const optCaptured = p.optCaptured;
+      u[w + W.CSUM_OPT] = p.checksum | (p.optLen << 16) | (optCaptured << 24);
+      u[w + W.LEN] = p.len;
+      u[w + W.PAYLOAD_CAPTURED] = p.payloadCaptured;
+      if (optCaptured > 0) {
+        const b = this.bytes;
+        const src = p.data;
+        const from = p.optOffset;
+        const to = slot * SLOT_BYTES + OPT_BYTE;
+        for (let i = 0; i < optCaptured; i++) b[to + i] = src[from + i]!;
+      }
+      const n = p.encapCount;
+      u[w + W.ENCAP_COUNT] = n;
+      if (n > 0) {
+        const b = this.bytes;
+        const kb = slot * SLOT_BYTES + KIND_BYTE;
+        let noId = 0;
+        const m = n < MAX_RECORDED ? n : MAX_RECORDED;
+        for (let i = 0; i < m; i++) {
+          b[kb + i] = p.encapKind[i]!;
+          const id = p.encapId[i]!;
+          if (id < 0) noId |= 1 << i;
+          else u[w + W.ENCAP_ID + i] = id;
+        }
+        u[w + W.ENCAP_NO_ID] = noId;
+      }
+    } else if (code !== 1) {
+      const reason = p.reason;
+      const len = Buffer.byteLength(reason, 'utf8');
+      if (len <= INLINE_REASON) {
+        this.bytes.write(reason, slot * SLOT_BYTES + REASON_BYTE, len, 'utf8');
+        meta |= META_REASON_INLINE | (len << 16);
+      } else {
+        this.side(reason);
+        meta |= META_REASON_SIDE;
+      }
+    }
+    u[w + W.META] = meta;
+    this.head = (head + 1) >>> 0;
+    if (((this.head - this.published) >>> 0) >= this.batch) this.publish();
+  }
+
+  /** Make every record written so far visible to the reader. */
+  publish(): void {
+    if (this.published === this.head) return;
+    this.published = this.head;
+    Atomics.store(this.ctl, C.HEAD, this.head | 0);
+    Atomics.notify(this.ctl, C.HEAD);
+  }
+
+  /** Publish the rest and say there is no more. */
+  finish(): void {
+    this.publish();
+    Atomics.store(this.ctl, C.DONE, 1);
+    Atomics.notify(this.ctl, C.HEAD);
+  }
+
+  get stopped(): boolean {
+    return Atomics.load(this.ctl, C.STOP) !== 0;
+  }
+
+  private waitForRoom(head: number): void {
+    this.publish();
+    for (;;) {
+      if (this.stopped) throw new ReaderStopped();
+      const tail = Atomics.load(this.ctl, C.TAIL);
+      this.tail = tail >>> 0;
+      if (((head - this.tail) >>> 0) <= this.mask) return;
+      Atomics.wait(this.ctl, C.TAIL, tail);
+    }
+  }
+}
+
+/** The main thread's side: turns slot `i` back into a reused TcpPacket. */
+export class RingReader {
+  readonly ctl: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array;
+  /** The ring as bytes: the `data` of every packet read back (its option offsets point into it). */
+  readonly bytes: Buffer;
+  readonly mask: number;
+
+  constructor(mem: RingMemory) {
+    this.ctl = new Int32Array(mem.control);
+    this.u32 = new Uint32Array(mem.slots);
+    this.f64 = new Float64Array(mem.slots);
+    this.bytes = Buffer.from(mem.slots);
+    this.mask = mem.count - 1;
+  }
+
+  /**
+   * Fill `p` and `pkt` from record number `index`; returns 1 when its reason travels on the side
+   * channel (the caller sets `p.reason`), else 0. `p.data` is the ring: options are at
+   * `p.optOffset`, the payload is not carried (`payloadOffset` marks where it would start).
+   */
+  read(index: number, p: TcpPacket, pkt: CapturedPacket): number {
+    const slot = index & this.mask;
+    const w = slot * SLOT_WORDS;
+    const u = this.u32;
+    const meta = u[w + W.META]!;
+    const code = meta & 3;
+    p.status = STATUS[code]!;
+    p.frame = pkt.frame = u[w + W.FRAME]!;
+    p.time = this.f64[(w >> 1) + (W.TIME >> 1)]!;
+    pkt.beyondSnaplen = (meta & META_BEYOND_SNAPLEN) !== 0;
+    if (code === 0) {
+      p.reason = '';
+      p.frameLen = pkt.origlen = u[w + W.FRAME_LEN]!;
+      pkt.caplen = u[w + W.CAPLEN]!;
+      p.net = this.f64[(w >> 1) + (W.NET >> 1)]!;
+      if ((meta & META_V6) !== 0) {
+        p.ipVersion = 6;
+        const s = p.src6;
+        const d = p.dst6;
+        s[0] = u[w + W.SRC]!;
+        s[1] = u[w + W.SRC + 1]!;
+        s[2] = u[w + W.SRC + 2]!;
+        s[3] = u[w + W.SRC + 3]!;
+        d[0] = u[w + W.DST]!;
+        d[1] = u[w + W.DST + 1]!;
+        d[2] = u[w + W.DST + 2]!;
+        d[3] = u[w + W.DST + 3]!;
+      } else {
+        p.ipVersion = 4;
+        p.src4 = u[w + W.SRC]!;
+        p.dst4 = u[w + W.DST]!;
+      }
+      const ports = u[w + W.PORTS]!;
+      p.sport = ports & 0xffff;
+      p.dport = ports >>> 16;
+      p.seq = u[w + W.SEQ]!;
+      p.ack = u[w + W.ACK]!;
+      const fh = u[w + W.FLAGS_HL]!;
+      p.flags = fh & 0xffff;
+      p.headerLen = fh >>> 16;
+      const wu = u[w + W.WIN_URG]!;
+      p.win = wu & 0xffff;
+      p.urg = wu >>> 16;
+      const co = u[w + W.CSUM_OPT]!;
+      p.checksum = co & 0xffff;
+      p.optLen = (co >>> 16) & 0xff;
+      p.optCaptured = co >>> 24;
+      p.len = u[w + W.LEN]!;
+      p.payloadCaptured = u[w + W.PAYLOAD_CAPTURED]!;
+      const opt = slot * SLOT_BYTES + OPT_BYTE;
+      p.data = this.bytes;
+      p.tcpOffset = opt - 20;
+      p.optOffset = opt;
+      p.payloadOffset = opt + p.optLen;
+      const n = u[w + W.ENCAP_COUNT]!;
+      p.encapCount = n;
+      if (n > 0) {
+        const b = this.bytes;
+        const kb = slot * SLOT_BYTES + KIND_BYTE;
+        const noId = u[w + W.ENCAP_NO_ID]!;
+        const m = n < MAX_RECORDED ? n : MAX_RECORDED;
+        for (let i = 0; i < m; i++) {
+          p.encapKind[i] = b[kb + i]!;
+          p.encapId[i] = (noId & (1 << i)) !== 0 ? -1 : u[w + W.ENCAP_ID + i]!;
+        }
+      }
+      return 0;
+    }
+    if ((meta & META_REASON_INLINE) !== 0) {
+      const at = slot * SLOT_BYTES + REASON_BYTE;
+      p.reason = this.bytes.toString('utf8', at, at + (meta >>> 16));
+      return 0;
+    }
+    p.reason = '';
+    return (meta & META_REASON_SIDE) !== 0 ? 1 : 0;
+  }
+}

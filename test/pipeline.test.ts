@@ -1,0 +1,216 @@
+/**
+ * The two-stage pipeline (a worker reads and decodes into a shared ring, this thread tracks and
+ * renders) must be invisible in the output: byte-identical text and JSON, the same error after the
+ * same frames, for every sample and fixture, with a ring of 8 slots so that both sides wait on
+ * each other constantly. Also: a record keeps every field the tracker and sinks read, a reason too
+ * long for its slot still arrives in frame order, standard input takes the pipeline, and a closed
+ * output stops the worker.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { DecodingSource, type DecodedSource } from '../src/capture/decoded.js';
+import { openCapture } from '../src/capture/open.js';
+import { newCapturedPacket } from '../src/capture/packet.js';
+import { PipelinedSource } from '../src/capture/pipelined.js';
+import { allocateRing, C, INLINE_REASON, RingReader, RingWriter } from '../src/capture/record-ring.js';
+import { TcpPacket } from '../src/capture/tcp-packet.js';
+import { formatSinks, runPipeline, type AnalyzeOptions, type Format } from '../src/cli/analyze.js';
+import { Output } from '../src/render/output.js';
+import { runCli } from './helpers/cli.js';
+import { FIXTURES, ROOT, SAMPLES } from './helpers/paths.js';
+import { prng } from './helpers/prng.js';
+
+function captures(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...captures(p));
+    else if (/\.(pcap|pcapng|gz|txt)$/.test(e.name) && !e.name.includes('.tshark.')) out.push(p);
+  }
+  return out.sort();
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ackscope-pipeline-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** vbox-broken's 19 frames repeated 3000 times: 57 000 frames, many turns of any ring. */
+function longCapture(): string {
+  const b = readFileSync(join(SAMPLES, 'vbox-broken.pcap'));
+  const parts = [b.subarray(0, 24)];
+  for (let i = 0; i < 3000; i++) parts.push(b.subarray(24));
+  const f = join(tmp, 'long.pcap');
+  writeFileSync(f, Buffer.concat(parts));
+  return f;
+}
+
+interface Outcome {
+  out: string;
+  error: string | null;
+  frames: number;
+}
+
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  return { stream: new Writable({ write(c: Buffer, _e, cb) { chunks.push(c.toString()); cb(); } }), text: () => chunks.join('') };
+}
+
+/** One run feeding the sinks of each format, each to its own output: the texts side by side. */
+async function analyze(src: DecodedSource, formats: readonly Format[], stream?: Writable): Promise<Outcome> {
+  const outs = formats.map(() => collector());
+  const outputs = formats.map((_, i) => new Output(stream ?? outs[i]!.stream));
+  const o: AnalyzeOptions = { format: formats[0]!, color: false, states: true, anomaliesOnly: false, allConnections: false };
+  const sinks = (await Promise.all(formats.map((format, i) => formatSinks({ ...o, format }, outputs[i]!)))).flat();
+  const run = await runPipeline(src, o, sinks, outputs[0]!.pace);
+  for (const out of outputs) await out.end();
+  return { out: outs.map((c) => c.text()).join('\n==== next format ====\n'), error: run.error?.message ?? null, frames: run.end.counts.frames };
+}
+
+describe('two-stage pipeline: same output as decoding on one thread', () => {
+  const files = [...captures(SAMPLES), ...captures(FIXTURES), longCapture()];
+  it('covers every sample and fixture, the malformed ones included', () => {
+    assert.ok(files.length >= 60, `${files.length} files`);
+    assert.ok(files.some((f) => f.includes('malformed')));
+  });
+  for (const f of files) {
+    it(`${relative(ROOT, f)} (text and JSON)`, async () => {
+      const one = await analyze(new DecodingSource(await openCapture(f)), ['text', 'json']);
+      const two = await analyze(new PipelinedSource(f, undefined, 8), ['text', 'json']);
+      assert.equal(two.error, one.error);
+      assert.equal(two.frames, one.frames);
+      assert.ok(two.out === one.out, `output differs for ${f}`);
+    });
+  }
+});
+
+describe('packet records in the ring', () => {
+  it('carry every field, options, encapsulation hops and reasons of any length through the ring', () => {
+    const rnd = prng(13);
+    const rng = { int: (n: number): number => Math.floor(rnd() * n) };
+    const ring = allocateRing(4);
+    const side: string[] = [];
+    const w = new RingWriter(ring, (r) => side.push(r), 1);
+    const r = new RingReader(ring);
+    const data = Buffer.alloc(100);
+    const pkt = newCapturedPacket();
+    const back = new TcpPacket();
+    const backPkt = newCapturedPacket();
+    for (let i = 0; i < 2000; i++) {
+      const p = new TcpPacket();
+      const u32 = (): number => rng.int(0x100000000);
+      p.status = (['tcp', 'tcp', 'other', 'truncated', 'malformed'] as const)[rng.int(5)]!;
+      p.frame = i + 1;
+      p.time = rng.int(1e9) / 1e6;
+      pkt.beyondSnaplen = rng.int(2) === 1;
+      if (p.status === 'tcp') {
+        p.frameLen = rng.int(70000);
+        p.ipVersion = rng.int(2) ? 6 : 4;
+        if (p.ipVersion === 4) {
+          p.src4 = u32();
+          p.dst4 = u32();
+        } else for (let k = 0; k < 4; k++) {
+          p.src6[k] = u32();
+          p.dst6[k] = u32();
+        }
+        p.sport = rng.int(65536);
+        p.dport = rng.int(65536);
+        p.seq = u32();
+        p.ack = u32();
+        p.headerLen = 20 + 4 * rng.int(11);
+        p.flags = rng.int(512);
+        p.win = rng.int(65536);
+        p.urg = rng.int(65536);
+        p.checksum = rng.int(65536);
+        p.len = rng.int(70000);
+        p.optLen = p.headerLen - 20;
+        p.optCaptured = rng.int(p.optLen + 1);
+        p.payloadCaptured = rng.int(p.len + 1);
+        for (let k = 0; k < data.length; k++) data[k] = rng.int(256);
+        p.data = data;
+        p.optOffset = rng.int(50);
+        p.encapCount = rng.int(20);
+        for (let k = 0; k < 16; k++) {
+          p.encapKind[k] = rng.int(26);
+          p.encapId[k] = rng.int(3) === 0 ? -1 : u32();
+        }
+        p.net = rng.int(2) ? 0 : 12 * 0x1000000 + rng.int(0x1000000);
+      } else if (p.status !== 'other') {
+        p.reason = 'x'.repeat(rng.int(2) ? rng.int(INLINE_REASON + 1) : INLINE_REASON + 1 + rng.int(300)) + `é${i}`;
+      }
+      w.write(p, pkt);
+      w.publish();
+      const viaSide = r.read(i, back, backPkt);
+      if (viaSide) back.reason = side.shift()!;
+      Atomics.store(r.ctl, C.TAIL, i + 1); // read at once: release the slot
+      assert.equal(back.status, p.status);
+      assert.equal(back.frame, p.frame);
+      assert.equal(back.time, p.time);
+      assert.equal(backPkt.beyondSnaplen, pkt.beyondSnaplen);
+      if (p.status === 'other') continue;
+      if (p.status !== 'tcp') {
+        assert.equal(back.reason, p.reason);
+        continue;
+      }
+      for (const k of ['frameLen', 'ipVersion', 'sport', 'dport', 'seq', 'ack', 'headerLen', 'flags', 'win', 'urg', 'checksum', 'len', 'optLen', 'optCaptured', 'payloadCaptured', 'encapCount', 'net', 'reason'] as const) {
+        assert.equal(back[k], p[k], k);
+      }
+      if (p.ipVersion === 4) assert.deepEqual([back.src4, back.dst4], [p.src4, p.dst4]);
+      else assert.deepEqual([[...back.src6], [...back.dst6]], [[...p.src6], [...p.dst6]]);
+      assert.deepEqual(back.data.subarray(back.optOffset, back.optOffset + back.optCaptured), p.data.subarray(p.optOffset, p.optOffset + p.optCaptured));
+      const n = Math.min(16, p.encapCount);
+      assert.deepEqual([...back.encapKind.subarray(0, n)], [...p.encapKind.subarray(0, n)]);
+      assert.deepEqual([...back.encapId.subarray(0, n)], [...p.encapId.subarray(0, n)]);
+    }
+    assert.equal(side.length, 0);
+  });
+});
+
+describe('two-stage pipeline from the command line', () => {
+  const long = join(tmp, 'long.pcap');
+  it('standard input through the pipeline gives what a file on one thread gives', () => {
+    const input = readFileSync(long);
+    const one = runCli(['analyze', long, '--threads', '1']);
+    const piped = runCli(['analyze', '-', '--threads', '2'], { input });
+    const auto = runCli(['analyze', '-'], { input: readFileSync(join(SAMPLES, 'vbox-broken.pcap')) });
+    assert.equal(one.status, 0, one.stderr);
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.ok(piped.stdout === one.stdout);
+    assert.equal(auto.stdout, runCli(['analyze', join(SAMPLES, 'vbox-broken.pcap')]).stdout);
+  });
+  it('a bad record: same stdout, same one-line error, same exit status', () => {
+    const f = join(FIXTURES, 'malformed', 'truncated-record-data.pcap');
+    const one = runCli(['analyze', f, '--threads', '1']);
+    const two = runCli(['analyze', f, '--threads', '2']);
+    assert.equal(one.status, 2);
+    assert.deepEqual(two, one);
+    assert.match(two.stderr, /^ackscope: .*offset \d+ \(frame \d+\): .*\n$/);
+  });
+  it('--threads takes 1 or 2', () => {
+    const r = runCli(['analyze', long, '--threads', '3']);
+    assert.equal(r.status, 64);
+  });
+});
+
+describe('two-stage pipeline stops when the output is closed', () => {
+  it('resolves without reading the rest of the input', async () => {
+    const f = join(tmp, 'long.pcap');
+    assert.ok(statSync(f).size > 1e6);
+    let writes = 0;
+    const closing = new Writable({
+      highWaterMark: 1,
+      write(_c, _e, cb) {
+        if (++writes === 3) {
+          const e = Object.assign(new Error('EPIPE'), { code: 'EPIPE' });
+          cb(e);
+        } else setTimeout(cb, 1);
+      },
+    });
+    closing.on('error', () => {});
+    const r = await analyze(new PipelinedSource(f, undefined, 64), ['json'], closing);
+    assert.equal(r.error, null);
+    assert.ok(r.frames < 57000, `${r.frames} frames read`);
+  });
+});
