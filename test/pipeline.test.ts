@@ -136,7 +136,8 @@ describe('packet records in the ring', () => {
           p.encapKind[k] = rng.int(26);
           p.encapId[k] = rng.int(3) === 0 ? -1 : u32();
         }
-        p.net = rng.int(2) ? 0 : 12 * 0x1000000 + rng.int(0x1000000);
+        // As the decoder sets it: a network only inside an encapsulation.
+        p.net = p.encapCount === 0 || rng.int(2) ? 0 : 12 * 0x1000000 + rng.int(0x1000000);
       } else if (p.status !== 'other') {
         p.reason = 'x'.repeat(rng.int(2) ? rng.int(INLINE_REASON + 1) : INLINE_REASON + 1 + rng.int(300)) + `é${i}`;
       }

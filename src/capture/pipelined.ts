@@ -15,7 +15,7 @@ import { DecodingSource, type DecodedSink, type DecodedSource } from './decoded.
 import type { DecodeWorkerData, DecodeWorkerEnd, DecodeWorkerReason } from './decode-worker.js';
 import { CaptureError, ExitCode, UserError } from './errors.js';
 import { captureFromStream, openCapture } from './open.js';
-import { newCapturedPacket, type Pace } from './packet.js';
+import { newCapturedPacket, type CapturedPacket, type Pace } from './packet.js';
 import { allocateRing, C, RingReader } from './record-ring.js';
 import { TcpPacket } from './tcp-packet.js';
 
@@ -108,16 +108,13 @@ export class PipelinedSource implements DecodedSource {
         // between two paces, and the process grew to 300 MB.
         if (((head - tail) >>> 0) > PACE_EVERY) head = (tail + PACE_EVERY) >>> 0;
         const batchStart = tail;
-        let released = tail;
-        while (tail !== head) {
-          if (reader.read(tail, p, pkt) !== 0) p.reason = await sideReason();
+        for (;;) {
+          tail = drain(reader, tail, head, p, pkt, sink);
+          if (tail === head) break;
+          // Record `tail` waits for its reason from the side channel.
+          p.reason = await sideReason();
           sink(p, pkt);
           tail = (tail + 1) >>> 0;
-          if (((tail - released) >>> 0) >= RELEASE_EVERY) {
-            released = tail;
-            Atomics.store(ctl, C.TAIL, tail | 0);
-            Atomics.notify(ctl, C.TAIL);
-          }
         }
         Atomics.store(ctl, C.TAIL, tail | 0);
         Atomics.notify(ctl, C.TAIL);
@@ -158,6 +155,29 @@ export class PipelinedSource implements DecodedSource {
     bug.stack = err.stack;
     throw bug;
   }
+}
+
+/**
+ * Hand records [tail, head) to `sink`, releasing slots to the writer as it goes; stops early at a
+ * record whose reason is on the side channel (filled but not handed over). Returns where it stopped.
+ * Synchronous, so that the hot loop is optimised apart from the async waiting around it.
+ */
+function drain(reader: RingReader, tail: number, head: number, p: TcpPacket, pkt: CapturedPacket, sink: DecodedSink): number {
+  const ctl = reader.ctl;
+  let released = tail;
+  while (tail !== head) {
+    if (reader.read(tail, p, pkt) !== 0) break;
+    sink(p, pkt);
+    tail = (tail + 1) >>> 0;
+    if (((tail - released) >>> 0) >= RELEASE_EVERY) {
+      released = tail;
+      Atomics.store(ctl, C.TAIL, tail | 0);
+      Atomics.notify(ctl, C.TAIL);
+    }
+  }
+  Atomics.store(ctl, C.TAIL, tail | 0);
+  Atomics.notify(ctl, C.TAIL);
+  return tail;
 }
 
 /** Read up to `limit` bytes of standard input; `eof` when it ended before that. */
