@@ -35,58 +35,93 @@ const PACE_EVERY = 2048;
 /** How long standard input may take to show it is large before the pipeline is used anyway. */
 const STDIN_DECIDE_MS = 250;
 
+/**
+ * The worker and what it has said: reasons from the side channel, its end message, its failure.
+ * Started as soon as the source is made, so that the worker boots while the main thread loads the
+ * analyser; unref'd until `run`, so a source never run does not keep the process alive.
+ */
+class WorkerLink {
+  readonly reader: RingReader;
+  readonly worker: Worker;
+  readonly reasons: string[] = [];
+  end: DecodeWorkerEnd | null = null;
+  failure: Error | null = null;
+  private waiter: (() => void) | null = null;
+
+  constructor(input: string, stdinHead: Uint8Array | undefined, slots: number) {
+    const ring = allocateRing(slots);
+    this.reader = new RingReader(ring);
+    const workerData: DecodeWorkerData = { input, ring, ...(stdinHead ? { head: stdinHead } : {}) };
+    this.worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData, stdin: false });
+    this.worker.unref();
+    this.worker.on('message', (m: DecodeWorkerEnd | DecodeWorkerReason) => {
+      if (m.type === 'reason') this.reasons.push(m.reason);
+      else this.end = m;
+      this.waiter?.();
+    });
+    this.worker.on('error', (e) => {
+      this.failure = e;
+      this.wake();
+    });
+    this.worker.on('exit', (code) => {
+      if (this.end === null && this.failure === null) this.failure = new Error(`the decoding worker stopped (exit ${code})`);
+      this.wake();
+    });
+  }
+
+  /** Wake whatever waits: a message waiter, and the ring waiter (Atomics.waitAsync on HEAD). */
+  private wake(): void {
+    this.waiter?.();
+    Atomics.notify(this.reader.ctl, C.HEAD);
+  }
+
+  /** Resolves at the next message or failure. */
+  async message(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    await new Promise<void>((resolve) => (this.waiter = resolve));
+    this.waiter = null;
+  }
+
+  async sideReason(): Promise<string> {
+    while (this.reasons.length === 0) await this.message();
+    return this.reasons.shift()!;
+  }
+
+  async ended(): Promise<DecodeWorkerEnd> {
+    while (this.end === null) await this.message();
+    return this.end;
+  }
+
+  stop(): void {
+    Atomics.store(this.reader.ctl, C.STOP, 1);
+    Atomics.notify(this.reader.ctl, C.TAIL);
+    void this.worker.terminate();
+  }
+}
+
 export class PipelinedSource implements DecodedSource {
   fragmentsHeld = 0;
   otherLinkTypes = new Map<number, number>();
   private started = false;
+  private readonly link: WorkerLink;
 
   constructor(
     readonly name: string,
     /** Standard input: the bytes already read from it. */
-    private readonly stdinHead?: Uint8Array,
+    stdinHead?: Uint8Array,
     /** Slots in the ring (a power of two; tests use a few to exercise waiting on both sides). */
-    private readonly slots = RING_SLOTS,
-  ) {}
+    slots = RING_SLOTS,
+  ) {
+    this.link = new WorkerLink(name, stdinHead, slots);
+  }
 
   async run(sink: DecodedSink, pace?: Pace): Promise<void> {
     if (this.started) throw new Error(`${this.name}: a capture source can only be run once`);
     this.started = true;
-    const ring = allocateRing(this.slots);
-    const reader = new RingReader(ring);
+    const link = this.link;
+    link.worker.ref();
+    const reader = link.reader;
     const ctl = reader.ctl;
-    const workerData: DecodeWorkerData = { input: this.name, ring, ...(this.stdinHead ? { head: this.stdinHead } : {}) };
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData, stdin: false });
-
-    const reasons: string[] = [];
-    let reasonWaiter: (() => void) | null = null;
-    let end: DecodeWorkerEnd | null = null;
-    let failure: Error | null = null;
-    const wake = (): void => {
-      reasonWaiter?.();
-      Atomics.notify(ctl, C.HEAD);
-    };
-    worker.on('message', (m: DecodeWorkerEnd | DecodeWorkerReason) => {
-      if (m.type === 'reason') reasons.push(m.reason);
-      else end = m;
-      reasonWaiter?.();
-    });
-    worker.on('error', (e) => {
-      failure = e;
-      wake();
-    });
-    worker.on('exit', (code) => {
-      if (end === null && failure === null) failure = new Error(`the decoding worker stopped (exit ${code})`);
-      wake();
-    });
-    const sideReason = async (): Promise<string> => {
-      while (reasons.length === 0) {
-        if (failure !== null) throw failure;
-        await new Promise<void>((resolve) => (reasonWaiter = resolve));
-        reasonWaiter = null;
-      }
-      return reasons.shift()!;
-    };
-
     const p = new TcpPacket();
     const pkt = newCapturedPacket();
     pkt.data = reader.bytes;
@@ -98,7 +133,7 @@ export class PipelinedSource implements DecodedSource {
       for (;;) {
         let head = Atomics.load(ctl, C.HEAD) >>> 0;
         if (tail === head) {
-          if (failure !== null) throw failure;
+          if (link.failure !== null) throw link.failure;
           if (Atomics.load(ctl, C.DONE) !== 0 && Atomics.load(ctl, C.HEAD) >>> 0 === tail) break;
           const w = waitAsync(ctl, C.HEAD, head | 0, 1000);
           if (w.async) await w.value;
@@ -112,7 +147,7 @@ export class PipelinedSource implements DecodedSource {
           tail = drain(reader, tail, head, p, pkt, sink);
           if (tail === head) break;
           // Record `tail` waits for its reason from the side channel.
-          p.reason = await sideReason();
+          p.reason = await link.sideReason();
           sink(p, pkt);
           tail = (tail + 1) >>> 0;
         }
@@ -131,20 +166,11 @@ export class PipelinedSource implements DecodedSource {
       }
       finished = true;
     } finally {
-      if (!finished) {
-        // Stopped by the consumer, or failed: the worker may be waiting for room.
-        Atomics.store(ctl, C.STOP, 1);
-        Atomics.notify(ctl, C.TAIL);
-        void worker.terminate();
-      }
+      // Stopped by the consumer, or failed: the worker may be waiting for room.
+      if (!finished) link.stop();
     }
     if (stopped) return;
-    while (end === null) {
-      if (failure !== null) throw failure;
-      await new Promise<void>((resolve) => (reasonWaiter = resolve));
-      reasonWaiter = null;
-    }
-    const e = (end as DecodeWorkerEnd);
+    const e = await link.ended();
     this.fragmentsHeld = e.fragmentsHeld;
     this.otherLinkTypes = new Map(e.otherLinkTypes);
     const err = e.error;

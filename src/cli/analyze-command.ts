@@ -1,6 +1,6 @@
 import { ExitCode, UserError } from '../capture/errors.js';
 import { openDecoded } from '../capture/pipelined.js';
-import { analyzeSource, type Format } from './analyze.js';
+import type { Format } from './analyze.js';
 import { parseHost } from './filter.js';
 import { intOption, parseOrUsage } from './args.js';
 import { useColor } from './color.js';
@@ -98,6 +98,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   const threads = intOption('threads', values.threads, 1, 2) as 1 | 2 | undefined;
   const src = await openDecoded(positionals[0]!, { threads });
+  // The analyser and the formats are loaded only now: a decoding worker, if any, boots meanwhile.
+  const { analyzeSource } = await import('./analyze.js');
   const run = await analyzeSource(src, options);
   return run.code;
 }
