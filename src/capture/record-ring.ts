@@ -24,32 +24,38 @@ export const SLOT_BYTES = 256;
 const SLOT_WORDS = SLOT_BYTES / 4;
 
 /**
- * Word indices inside a slot, laid out by cache line: an IPv4 packet without options touches only
- * the first 64 bytes, its option bytes and the rest of IPv6 addresses are in the second, the rarely
- * used rest (network, encapsulation hops) beyond. Lines written by the worker's
- * core must travel to the main thread's: every line a record avoids is time saved.
+ * Word indices inside a slot, laid out by cache line: an IPv4 packet with up to 12 option bytes
+ * (the timestamp option of every segment of a modern stack) is read from its first 64 bytes alone;
+ * longer options, the rest of IPv6 addresses and a payload count over 65 534 are in the second
+ * line, the encapsulation hops beyond. Lines written by the worker's core must travel to the main
+ * thread's: every line a record avoids is time saved.
+ *
+ * META holds, besides status and flag bits: for TCP the flags (bits 8-16), the data offset (header
+ * length / 4, bits 17-20) and how many option bytes were captured (bits 21-26; the declared option
+ * length is the header length - 20); for a reason carried inline, its length (bits 16-23).
  */
 const W = {
   META: 0,
   FRAME: 1,
   FRAME_LEN: 2,
-  /** Float64 at words 4-5 (word 3 unused, for alignment). */
+  LEN: 3,
+  /** Float64 at words 4-5. */
   TIME: 4,
   PORTS: 6,
   SEQ: 7,
   ACK: 8,
-  FLAGS_HL: 9,
-  WIN_URG: 10,
-  CSUM_OPT: 11,
-  LEN: 12,
-  PAYLOAD_CAPTURED: 13,
+  WIN_URG: 9,
   /** Source and destination: IPv4 address, or the first word of the IPv6 one. */
-  SRC: 14,
-  DST: 15,
-  OPTIONS: 16,
+  SRC: 10,
+  DST: 11,
+  /** Checksum, and the captured payload bytes (0xffff: see PAYLOAD_CAPTURED). */
+  CSUM_PAYLOAD: 12,
+  /** 40 option bytes from word 13 (byte 52) to byte 91. */
+  OPTIONS: 13,
+  PAYLOAD_CAPTURED: 23,
   /** Words 2-4 of IPv6 addresses. */
-  SRC6: 26,
-  DST6: 29,
+  SRC6: 24,
+  DST6: 27,
   ENCAP_COUNT: 32,
   /** Float64 at words 34-35. */
   NET: 34,
@@ -151,12 +157,17 @@ export class RingWriter {
       u[w + W.PORTS] = p.sport | (p.dport << 16);
       u[w + W.SEQ] = p.seq;
       u[w + W.ACK] = p.ack;
-      u[w + W.FLAGS_HL] = p.flags | (p.headerLen << 16);
       u[w + W.WIN_URG] = p.win | (p.urg << 16);
       const optCaptured = p.optCaptured;
-      u[w + W.CSUM_OPT] = p.checksum | (p.optLen << 16) | (optCaptured << 24);
+      meta |= (p.flags << 8) | ((p.headerLen >> 2) << 17) | (optCaptured << 21);
       u[w + W.LEN] = p.len;
-      u[w + W.PAYLOAD_CAPTURED] = p.payloadCaptured;
+      const pc = p.payloadCaptured;
+      if (pc < 0xffff) {
+        u[w + W.CSUM_PAYLOAD] = p.checksum | (pc << 16);
+      } else {
+        u[w + W.CSUM_PAYLOAD] = p.checksum | 0xffff0000;
+        u[w + W.PAYLOAD_CAPTURED] = pc;
+      }
       if (optCaptured > 0) {
         const b = this.bytes;
         const src = p.data;
@@ -286,23 +297,26 @@ export class RingReader {
       p.dport = ports >>> 16;
       p.seq = u[w + W.SEQ]!;
       p.ack = u[w + W.ACK]!;
-      const fh = u[w + W.FLAGS_HL]!;
-      p.flags = fh & 0xffff;
-      p.headerLen = fh >>> 16;
+      p.flags = (meta >>> 8) & 0x1ff;
+      const hl = ((meta >>> 17) & 15) << 2;
+      p.headerLen = hl;
       const wu = u[w + W.WIN_URG]!;
       p.win = wu & 0xffff;
       p.urg = wu >>> 16;
-      const co = u[w + W.CSUM_OPT]!;
-      p.checksum = co & 0xffff;
-      p.optLen = (co >>> 16) & 0xff;
-      p.optCaptured = co >>> 24;
-      p.len = u[w + W.LEN]!;
-      p.payloadCaptured = u[w + W.PAYLOAD_CAPTURED]!;
+      const cp = u[w + W.CSUM_PAYLOAD]!;
+      p.checksum = cp & 0xffff;
+      const len = u[w + W.LEN]!;
+      p.len = len;
+      const pc = cp >>> 16;
+      p.payloadCaptured = pc === 0xffff ? u[w + W.PAYLOAD_CAPTURED]! : pc;
+      const optLen = hl - 20;
+      p.optLen = optLen;
+      p.optCaptured = (meta >>> 21) & 63;
       const opt = slot * SLOT_BYTES + OPT_BYTE;
       p.data = this.bytes;
       p.tcpOffset = opt - 20;
       p.optOffset = opt;
-      p.payloadOffset = opt + p.optLen;
+      p.payloadOffset = opt + optLen;
       if ((meta & META_ENCAP) === 0) {
         p.encapCount = 0;
         p.net = 0;
