@@ -15,6 +15,9 @@ import type { Pace, PacketSource } from './packet.js';
 import { ReaderStopped, RingWriter, type RingMemory } from './record-ring.js';
 import { TcpPacket } from './tcp-packet.js';
 
+/** Read size: the ring decouples reading from tracking, so smaller reads than the main thread's do. */
+const WORKER_CHUNK = 1024 * 1024;
+
 export interface DecodeWorkerData {
   /** A file path, or `-`: standard input, whose first bytes are `head`. */
   input: string;
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
     return writer.stopped ? 'stop' : undefined;
   };
   try {
-    const src: PacketSource = data.input === '-' ? captureFromStream('-', stdinAfter(data.head ?? new Uint8Array(0))) : await openCapture(data.input);
+    const src: PacketSource = data.input === '-' ? captureFromStream('-', stdinAfter(data.head ?? new Uint8Array(0))) : await openCapture(data.input, { chunkSize: WORKER_CHUNK });
     await src.run((pkt) => {
       decoder.decode(pkt, p);
       writer.write(p, pkt);
