@@ -25,11 +25,13 @@ const waitAsync = (Atomics as unknown as {
 }).waitAsync;
 
 /**
- * Files smaller than this are decoded on the main thread (unless `threads` says otherwise): the
- * worker costs 40-150 ms to start and saves a fraction of the main thread's time, which pays only
- * on long inputs (measured: no gain on a 130 MB file of small frames, some on a 770 MB one).
+ * Files smaller than this are decoded on the main thread (unless `threads` says otherwise). On this
+ * project's machine a record costs the main thread more to take from the ring (its cache line
+ * comes from the other core) than decoding the frame in place, so the pipeline gains only where
+ * reading itself is heavy: none on the 130 MB bench file of 128-byte records, 4-6 % on the 770 MB
+ * capture of whole frames; and the worker costs 40-150 ms to start.
  */
-export const PIPELINE_MIN_BYTES = 64 * 1024 * 1024;
+export const PIPELINE_MIN_BYTES = 256 * 1024 * 1024;
 /** Standard input is read this far before choosing (it is held in memory meanwhile). */
 export const STDIN_DECIDE_BYTES = 8 * 1024 * 1024;
 /** Slots in the ring (256 bytes each: 2 MiB). */

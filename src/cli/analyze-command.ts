@@ -25,7 +25,7 @@ Output:
   --all-connections            a full table for every connection, however many
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
   --threads 1|2                2: read and decode in a second thread while this one analyses
-                               (default for files of 64 MiB or more, and standard input longer
+                               (default for files of 256 MiB or more, and standard input longer
                                than 8 MiB or slower than 250 ms to show it); 1: one thread
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
