@@ -5,11 +5,13 @@
  * render: it drains the ring in batches, releases slots as it goes, waits with Atomics.waitAsync
  * when the ring is empty (so stdout can drain meanwhile), and asks `pace` between batches.
  *
- * {@link openDecoded} chooses: the pipeline for regular files of at least {@link PIPELINE_MIN_BYTES}
- * and for standard input that has not ended within its first {@link STDIN_DECIDE_BYTES} (or
- * 250 ms), decoding on this thread otherwise, or as `threads` forces.
+ * {@link openDecoded} chooses, when a core is free ({@link coreToSpare}): the pipeline for regular
+ * files of at least {@link PIPELINE_MIN_BYTES} and for standard input that has not ended within
+ * its first {@link STDIN_DECIDE_BYTES} (or 250 ms); decoding on this thread otherwise, or as
+ * `threads` forces.
  */
 import { read } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DecodingSource, type DecodedSink, type DecodedSource } from './decoded.js';
 import type { DecodeWorkerData, DecodeWorkerEnd, DecodeWorkerReason } from './decode-worker.js';
@@ -241,6 +243,15 @@ async function readStdinHead(limit: number, maxMs: number): Promise<{ head: Buff
   return { head: buf.subarray(0, n), eof: false };
 }
 
+/**
+ * Whether a core is free for the worker: at least two, and the load average leaves one idle. On a
+ * busy machine the worker only competes with the main thread (measured here at a load of 6 on 2
+ * cores: the bulk capture took 3.05 s pipelined against 2.13 s on one thread).
+ */
+export function coreToSpare(): boolean {
+  return availableParallelism() - loadavg()[0]! >= 1;
+}
+
 export interface OpenDecodedOptions {
   /** 1: decode on this thread; 2: always the pipeline; undefined: by size. */
   threads?: 1 | 2;
@@ -254,6 +265,7 @@ export interface OpenDecodedOptions {
 export async function openDecoded(path: string, o: OpenDecodedOptions = {}): Promise<DecodedSource> {
   if (path === '-') {
     if (o.threads === 1) return new DecodingSource(captureFromStream('-', process.stdin));
+    if (o.threads === undefined && !coreToSpare()) return new DecodingSource(captureFromStream('-', process.stdin));
     let got: { head: Buffer; eof: boolean };
     try {
       got = o.threads === 2 ? { head: Buffer.alloc(0), eof: false } : await readStdinHead(STDIN_DECIDE_BYTES, STDIN_DECIDE_MS);
@@ -270,7 +282,7 @@ export async function openDecoded(path: string, o: OpenDecodedOptions = {}): Pro
   }
   const src = await openCapture(path);
   const size = src.size;
-  if (o.threads === 2 ? size !== undefined : o.threads === undefined && size !== undefined && size >= PIPELINE_MIN_BYTES) {
+  if (o.threads === 2 ? size !== undefined : o.threads === undefined && size !== undefined && size >= PIPELINE_MIN_BYTES && coreToSpare()) {
     await src.discard?.();
     return new PipelinedSource(path);
   }

@@ -24,9 +24,10 @@ Output:
   --no-states                  hide the endpoint state changes under packets
   --all-connections            a full table for every connection, however many
   --color / --no-color         force colour on or off (default: on a terminal, off with NO_COLOR)
-  --threads 1|2                2: read and decode in a second thread while this one analyses
-                               (default for files of 256 MiB or more, and standard input longer
-                               than 8 MiB or slower than 250 ms to show it); 1: one thread
+  --threads 1|2                2: read and decode in a second thread while this one analyses;
+                               1: one thread. Default: 2 when a core is idle (by the load average)
+                               for files of 256 MiB or more, and standard input longer than 8 MiB
+                               or slower than 250 ms to show it; 1 otherwise
 
 Live capture (needs root or CAP_NET_RAW, and libpcap):
   --iface IF                   capture from interface IF (see ackscope interfaces)
