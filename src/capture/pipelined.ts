@@ -5,12 +5,10 @@
  * render: it drains the ring in batches, releases slots as it goes, waits with Atomics.waitAsync
  * when the ring is empty (so stdout can drain meanwhile), and asks `pace` between batches.
  *
- * {@link pipelined} chooses, for a capture already opened: the pipeline when `threads` is 2, or when
- * it is `auto` and the pipeline pays ({@link pipelinePays}); the source as it is (decoded on this
- * thread) otherwise. Only regular files go to the worker (it opens the file again by its path):
- * standard input, pipes and text traces stay on one thread.
+ * {@link pipelined} hands a capture already opened to the pipeline (`--threads 2`; the default is one
+ * thread, see {@link Threads}). Only regular files go to the worker (it opens the file again by its
+ * path): standard input, pipes and text traces stay on one thread.
  */
-import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TimeOrigin } from './decode.js';
 import type { DecodedSink, DecodedSource } from './decoded.js';
@@ -26,14 +24,6 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number, timeout?: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 }).waitAsync;
 
-/**
- * Files smaller than this are decoded on the main thread (unless `threads` says otherwise). On this
- * project's machine a record costs the main thread more to take from the ring (its cache line
- * comes from the other core) than decoding the frame in place, so the pipeline gains only where
- * reading itself is heavy: none on the 130 MB bench file of 128-byte records, 4-6 % on the 770 MB
- * capture of whole frames; and the worker costs 40-150 ms to start.
- */
-export const PIPELINE_MIN_BYTES = 256 * 1024 * 1024;
 /** Slots in the ring (256 bytes each: 2 MiB). */
 const RING_SLOTS = 8192;
 /** Young generation of the worker's heap. */
@@ -235,37 +225,22 @@ function drain(reader: RingReader, tail: number, head: number, p: TcpPacket, pkt
 }
 
 /**
- * Whether a core is free for the worker: at least two, and the load average leaves one idle. On a
- * busy machine the worker only competes with the main thread (measured here at a load of 6 on 2
- * cores: the bulk capture took 3.05 s pipelined against 2.13 s on one thread).
+ * `--threads`: 2 the pipeline, 1 one thread. `auto` (the default) is one thread: on this project's
+ * 2-core machine the pipeline did not pay (README, Speed). Taking a record from the ring costs the
+ * main thread about what decoding the frame in place costs (the record's cache lines are written on
+ * the other core), so the main thread, which tracks and renders and is the critical path, does as
+ * much CPU work either way (measured per thread: 1.3-1.8 s on bench.pcap both ways), and the
+ * worker adds its start (40-150 ms) and 0.3-0.45 s of CPU on a core other work may want.
  */
-export function coreToSpare(): boolean {
-  return availableParallelism() - loadavg()[0]! >= 1;
-}
-
-/** `--threads`: `auto` lets {@link pipelinePays} decide. */
 export type Threads = 'auto' | 1 | 2;
-export const THREADS: readonly string[] = ['auto', '1', '2'];
 
 /**
- * The default (`--threads auto`): whether the pipeline pays for a regular file of `size` bytes.
- * Measured on this project's 2-core machine it never did (see README, Speed): taking a record from
- * the ring costs the main thread about as much as decoding the frame in place, so the main thread's
- * work hardly shrinks and the worker's start is added. `auto` therefore means one thread; the
- * threshold stays a named constant so that a machine where it pays can lower it.
+ * The capture `src` (just opened, not run) read by a decoding worker when it is a regular file (the
+ * file is closed here and opened again there); otherwise `src` as it is.
  */
-export function pipelinePays(size: number): boolean {
-  return size >= PIPELINE_MIN_BYTES && coreToSpare();
-}
-
-/**
- * The capture `src` (just opened, not run) as the analysis should read it: handed to a decoding
- * worker (the file is closed here and opened again there), or left as it is.
- */
-export async function pipelined(src: CaptureSource, threads: Threads, timeOrigin?: TimeOrigin): Promise<CaptureSource | DecodedSource> {
+export async function pipelined(src: CaptureSource, timeOrigin?: TimeOrigin): Promise<CaptureSource | DecodedSource> {
   const size = src.size;
-  if (size === undefined || src.discard === undefined || threads === 1) return src;
-  if (threads === 'auto' && !pipelinePays(size)) return src;
+  if (size === undefined || src.discard === undefined) return src;
   await src.discard();
   return new PipelinedSource(src.name, { size, ...(timeOrigin ? { timeOrigin } : {}) });
 }
