@@ -4,7 +4,7 @@
  * did not see, or saw rewritten, are marked — the middlebox's (or the path's) work. Long
  * connections show only the differing rows with two rows of context around each.
  */
-import Table from 'cli-table3';
+import Table from './table.js';
 import { matchConnections, type AlignedRow, type ConnectionPair, type SeenConnection, type SeenPacket } from '../analyze/cross-capture.js';
 import { TCP_FLAG_NAMES } from '../capture/tcp-packet.js';
 import type { ConnectionStory } from './recorder.js';

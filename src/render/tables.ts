@@ -3,7 +3,7 @@
  * connection when there are few, an overview of the worst when there are many, the capture's
  * totals and the findings list.
  */
-import Table from 'cli-table3';
+import Table from './table.js';
 import type { Style } from './style.js';
 import { FLAG_BY_NAME, FLAG_CATALOGUE, type AFlagName } from '../analyze/flags.js';
 import { FINDING_CATALOGUE, type Finding, type FindingKind } from '../analyze/findings.js';
