@@ -13,7 +13,7 @@
  *                                 and report the median; tshark, at tens of seconds a run, runs once
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,6 +81,8 @@ function measure(name: string, cmd: string[], parse?: (stdout: string) => Partia
 
 const node = process.execPath;
 const CLI = join(ROOT, 'dist/src/cli.js');
+/** The Node flags the bin's `#!/usr/bin/env -S node …` line passes (ackscope is measured as it runs). */
+const CLI_FLAGS = (/^#!\S*env -S node(.*)$/m.exec(readFileSync(CLI, 'utf8').split('\n', 1)[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 const one = (mode: string) => (out: string): Partial<Run> => {
   const j = JSON.parse(out.trim().split('\n').pop()!) as { tcp: number; frames: number; seconds: number };
   return { packets: mode === 'read' ? j.frames : j.tcp };
@@ -109,7 +111,7 @@ function benchFile(file: string): void {
   const mb = statSync(file).size / 1e6;
   console.log(`\n=== ${basename(file)} (${mb.toFixed(0)} MB); warming the page cache`);
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const analyze = (threads: number, f = file): string[] => [node, CLI, 'analyze', f, '--format', 'summary', '--threads', String(threads)];
+  const analyze = (threads: number, f = file): string[] => [node, ...CLI_FLAGS, CLI, 'analyze', f, '--format', 'summary', '--threads', String(threads)];
   const read = measure('ackscope read', [node, join(ROOT, 'dist/bench/run-one.js'), 'read', file], one('read'));
   const decode = measure('ackscope read+decode', [node, join(ROOT, 'dist/bench/run-one.js'), 'decode', file], one('decode'));
   const single = measure('analyze --format summary --threads 1', analyze(1));
@@ -150,5 +152,5 @@ function benchFile(file: string): void {
 
 const targets = files.length ? files : [ensure('bench.pcap', []), ensure('bulk.pcap', ['--bulk'])].filter((f): f is string => f !== null);
 const load = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
-console.log(`bench: ${targets.map((f) => basename(f)).join(', ')}; ${load}`);
+console.log(`bench: ${targets.map((f) => basename(f)).join(', ')}; ackscope runs as node ${CLI_FLAGS.join(' ')}; ${load}`);
 for (const f of targets) benchFile(f);
