@@ -262,6 +262,12 @@ describe('two-stage pipeline from the command line', () => {
     assert.equal(stdin.status, 3);
     assert.ok(stdin.stdout === one.stdout);
   });
+  it('--threads 2 on a text trace analyses it as without (texts are rebuilt on one thread)', () => {
+    const f = join(FIXTURES, 'text', 'vbox-portforward-report.txt');
+    const one = runCli(['analyze', f]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.deepEqual(runCli(['analyze', f, '--threads', '2']), one);
+  });
   it('a bad record: same stdout, same one-line error, same exit status', () => {
     for (const name of ['truncated-record-data.pcap', 'garbage-in-middle.pcapng', 'corrupt.pcap.gz']) {
       const f = join(FIXTURES, 'malformed', name);
