@@ -2,18 +2,94 @@
 # Records the benchmark capture: bench/data/bench.pcap, >= 1,000,000 TCP packets of real traffic on
 # the loopback of a network namespace whose lo has MTU 1500 (many short connections and a few bulk
 # transfers), snaplen 128. With --x10 it also writes bench-x10.pcap: ten copies, each shifted one
-# hour later, for the memory test. Reuses files that are already there. Needs root, tcpdump,
-# python3, editcap/mergecap (wireshark-common).
+# hour later, for the memory test. With --bulk it writes bulk.pcap instead: the bulk-heavy capture
+# of issue 13 (100,000 short connections the client half-closes, plus 150 bulk transfers of 4 MiB,
+# MTU 1500, whole frames: about 1.4 M packets, 760 MB); --bulk-x10 adds bulk-x10.pcap (7.6 GB).
+# Reuses files that are already there. Needs root, tcpdump, python3, editcap/mergecap
+# (wireshark-common). Captures are data: never committed, only this recipe.
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p data
-NS=ackC-bench
+NS=ackC-bench-$$
 OUT=data/bench.pcap
 cleanup() {
   [ -n "${TD:-}" ] && kill "$TD" 2>/dev/null || true
   ip netns del $NS 2>/dev/null || true
 }
 trap cleanup EXIT
+
+bulk_capture() {
+  local out=data/bulk.pcap
+  NS=ackC-bulk-$$
+  if [ ! -s "$out" ]; then
+    cleanup
+    ip netns add $NS
+    ip -n $NS link set lo mtu 1500 up
+    ip netns exec $NS ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || echo "ethtool missing: bulk segments will be GSO-sized" >&2
+    ip netns exec $NS tcpdump -i lo -B 524288 --immediate-mode -w "$out.tmp" tcp 2>/dev/null & TD=$!
+    sleep 1
+    ip netns exec $NS python3 - <<'PY'
+import socket, threading, time
+SIZE = 4 * 1024 * 1024
+def bulk_server(port):
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(('127.0.0.1', port)); l.listen(64)
+    def serve(c):
+        c.recv(16); data = b'x' * 65536; left = SIZE
+        while left > 0:
+            n = c.send(data[:min(left, 65536)]); left -= n
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536): pass
+        c.close()
+    while True:
+        c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+def echo_server(port):
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(('127.0.0.1', port)); l.listen(512)
+    while True:
+        c, _ = l.accept()
+        d = c.recv(1024)
+        while True:  # read to the client's FIN (it half-closes), then answer and close
+            more = c.recv(1024)
+            if not more: break
+            d += more
+        c.sendall(d * 4); c.close()
+threading.Thread(target=bulk_server, args=(5001,), daemon=True).start()
+threading.Thread(target=echo_server, args=(5002,), daemon=True).start()
+time.sleep(0.3)
+def bulk(n):
+    for _ in range(n):
+        s = socket.create_connection(('127.0.0.1', 5001)); s.sendall(b'go')
+        while s.recv(1 << 20): pass
+        s.close()
+ts = [threading.Thread(target=bulk, args=(50,)) for _ in range(3)]
+for t in ts: t.start()
+for i in range(100000):
+    s = socket.create_connection(('127.0.0.1', 5002)); s.sendall(b'hello %d\n' % i)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(4096): pass
+    s.close()
+for t in ts: t.join()
+PY
+    sleep 1
+    kill -INT "$TD"; wait "$TD" 2>/dev/null || true; TD=
+    mv "$out.tmp" "$out"
+  fi
+  echo "$out: $(capinfos -c -M "$out" | awk -F': *' '/Number of packets/ {print $2}') packets, $(du -h "$out" | cut -f1)"
+  if [ "$1" = "--bulk-x10" ] && [ ! -s data/bulk-x10.pcap ]; then
+    local parts=()
+    for i in 0 1 2 3 4 5 6 7 8 9; do
+      editcap -t $((i * 3600)) "$out" "data/bshift-$i.pcap"; parts+=("data/bshift-$i.pcap")
+    done
+    mergecap -a -F pcap -w data/bulk-x10.pcap "${parts[@]}"
+    rm -f "${parts[@]}"
+    echo "data/bulk-x10.pcap: $(du -h data/bulk-x10.pcap | cut -f1)"
+  fi
+}
+if [ "${1:-}" = "--bulk" ] || [ "${1:-}" = "--bulk-x10" ]; then
+  bulk_capture "${1:-}"
+  exit 0
+fi
 
 if [ ! -s "$OUT" ]; then
   cleanup

@@ -123,6 +123,8 @@ export interface CaptureSource extends PacketSource {
   readonly size: number | undefined;
   /** Bytes of the input consumed so far (of the compressed file, for gzip): progress against `size`. */
   readonly position: number;
+  /** Close the input without reading it (a source that will not be run: another thread reads the file). */
+  discard?(): Promise<void>;
 }
 
 function describeErrno(e: unknown): string {
@@ -215,6 +217,11 @@ class FileCapture implements CaptureSource {
 
   get position(): number {
     return this.compressed ? this.rawRead : (this.reader?.bytesIn ?? 0);
+  }
+
+  async discard(): Promise<void> {
+    this.reader ??= new CaptureReader(this.name, () => {});
+    await this.fh.close();
   }
 
   get format(): CaptureFormat | undefined {

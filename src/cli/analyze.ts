@@ -2,7 +2,8 @@
  * `ackscope analyze`'s wiring: a capture source (file, stdin or interface) → decoder → tracker →
  * the output sinks chosen by the options. Rendering lives in src/render; this file only connects.
  */
-import { Decoder, parseTcpOptions, type TimeOrigin } from '../capture/decode.js';
+import { parseTcpOptions, type TimeOrigin } from '../capture/decode.js';
+import { DecodingSource, isDecodedSource, type DecodedSource } from '../capture/decoded.js';
 import { CaptureError, ExitCode } from '../capture/errors.js';
 import type { CapturedPacket, Pace, PacketSource } from '../capture/packet.js';
 import { TcpOptions, TcpPacket } from '../capture/tcp-packet.js';
@@ -99,7 +100,7 @@ export async function formatSinks(o: AnalyzeOptions, out: Output, tags?: Readonl
 }
 
 /** Run the analysis of `src` into the format's sinks on stdout; the one-line error, if any, to stderr. */
-export async function analyzeSource(src: PacketSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
+export async function analyzeSource(src: PacketSource | DecodedSource, o: AnalyzeOptions, out = new Output()): Promise<AnalyzeRun> {
   const sinks = o.quiet ? [] : await formatSinks(o, out);
   if (o.onConnection) sinks.push(callbackSink(o.onConnection));
   const check = o.failOn ? new FailOnCheck(o.failOn) : null;
@@ -158,10 +159,10 @@ export interface PipelineResult {
  * filters (--stream/--host/--port/--anomalies-only), connections that pass the connection filters,
  * and the end. A bad record ends the input: the sinks still get their end, then the error is returned.
  */
-export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Pace, watch?: ReadWatcher): Promise<PipelineResult> {
-  const decoder = new Decoder(o.timeOrigin);
+export async function runPipeline(input: PacketSource | DecodedSource, o: AnalyzeOptions, sinks: readonly Sink[], pace?: Pace, watch?: ReadWatcher): Promise<PipelineResult> {
+  // Decoded here, or (the two-stage pipeline) in a worker thread: the packets are the same.
+  const src = isDecodedSource(input) ? input : new DecodingSource(input, o.timeOrigin);
   const file = o.file;
-  const p = new TcpPacket();
   const opts = new TcpOptions();
   const counts: RunCounts = { frames: 0, tcp: 0, other: 0, truncated: 0, malformed: 0, beyondSnaplen: 0 };
   const health: Record<string, number> = {};
@@ -170,9 +171,9 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   const problemSinks = sinks.filter((s) => s.wantsPackets && s.frameProblem);
   const endSinks = sinks.filter((s) => s.connectionEnd);
   const perPacket = packetSinks.length > 0;
-  const view: PacketView = { pkt: null as unknown as CapturedPacket, p, opts, r: null as unknown as PacketView['r'], time: 0, file };
+  const view: PacketView = { pkt: null as unknown as CapturedPacket, p: null as unknown as TcpPacket, opts, r: null as unknown as PacketView['r'], time: 0, file };
 
-  const ended = new EndedConnection(decoder, file);
+  const ended = new EndedConnection(src, file);
   const onConnectionEnd = (c: Connection): void => {
     if (!connMatches(o, c)) return;
     connections++;
@@ -182,10 +183,9 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
   };
   const tracker = new Tracker(DEFAULT_TRACKER_OPTIONS, onConnectionEnd);
 
-  const onPacket = (pkt: CapturedPacket): void => {
+  const onPacket = (p: TcpPacket, pkt: CapturedPacket): void => {
     counts.frames++;
     if (pkt.beyondSnaplen) counts.beyondSnaplen!++;
-    decoder.decode(pkt, p);
     const time = p.time;
     if (p.status !== 'tcp') {
       if (p.status === 'other') {
@@ -206,6 +206,7 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
     if (o.anomaliesOnly && !(r.verdict.flags & BAD_TCP_MASK) && r.findings.length === 0) return;
     parseTcpOptions(p.data, p.optOffset, p.optCaptured, opts);
     view.pkt = pkt;
+    view.p = p;
     view.r = r;
     view.time = time;
     for (const s of packetSinks) s.packet!(view);
@@ -229,9 +230,9 @@ export async function runPipeline(src: PacketSource, o: AnalyzeOptions, sinks: r
     watch?.done();
   }
   tracker.finish();
-  counts.fragments = decoder.fragmentsHeld;
-  counts.otherLinkTypes = Object.fromEntries(decoder.otherLinkTypes);
-  const end: RunEnd = { counts, totals: tracker.totals, health, connections, epoch: decoder.origin, file };
+  counts.fragments = src.fragmentsHeld;
+  counts.otherLinkTypes = Object.fromEntries(src.otherLinkTypes);
+  const end: RunEnd = { counts, totals: tracker.totals, health, connections, epoch: src.origin, file };
   for (const s of sinks) await s.end(end);
   return { end, error };
 }
@@ -242,10 +243,10 @@ class EndedConnection implements ConnectionEnd {
   health: Health = 'ok';
   private built: ConnectionSummary | null = null;
 
-  constructor(private readonly decoder: Decoder, readonly file: string | undefined) {}
+  constructor(private readonly src: DecodedSource, readonly file: string | undefined) {}
 
   get epoch(): Epoch {
-    return this.decoder.origin ?? { sec: 0, nsec: 0 };
+    return this.src.origin ?? { sec: 0, nsec: 0 };
   }
 
   reset(c: Connection): void {

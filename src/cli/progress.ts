@@ -24,13 +24,16 @@ interface Sized {
   readonly position: number;
 }
 
-function isSized(s: PacketSource): s is PacketSource & Sized {
+/** What progress needs of a source: its name, and (a regular file's) size and read position. */
+type Named = Pick<PacketSource, 'name'>;
+
+function isSized(s: Named): s is Named & Sized {
   const size = (s as Partial<Sized>).size;
   return typeof size === 'number' && size > 0;
 }
 
 /** A watcher drawing progress for `src` on stderr, or undefined when its size is unknown (stdin, a pipe). */
-export function readProgress(src: PacketSource): ReadWatcher | undefined {
+export function readProgress(src: Named): ReadWatcher | undefined {
   return isSized(src) ? new ReadProgress(src) : undefined;
 }
 
@@ -40,7 +43,7 @@ class ReadProgress implements ReadWatcher {
   private starting = false;
   private stopped = false;
 
-  constructor(private readonly src: PacketSource & Sized) {}
+  constructor(private readonly src: Named & Sized) {}
 
   tick(frames: number, open: number): Promise<void> | undefined {
     const state = { bytes: this.src.position, size: this.src.size!, frames, open };
