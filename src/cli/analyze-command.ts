@@ -48,12 +48,10 @@ Output:
                                rules for history, conn_state, sizes; see README "Zeek logs") into DIR
   -q, --quiet                  print nothing but errors (for --fail-on checks)
   --threads auto|1|2           2: a worker thread reads and decodes the capture file while this
-                               one tracks and renders (same output); 1: one thread. auto (default):
-                               one thread, as on the 2-core machine it was measured on the
-                               pipeline was no faster (best of 5: bench.pcap 1.95 s against 1.57 s
-                               on one thread, bulk.pcap 2.97 s against 2.70 s; its main thread does
-                               as much work either way; README "Speed"). Standard input, pipes,
-                               text traces and several captures: always one thread
+                               one tracks and renders (same output); 1: one thread; auto
+                               (default): one thread, because the pipeline measured no faster
+                               (README "Speed"). Standard input, pipes, text traces and several
+                               captures: always one thread
   --no-progress                no progress line; by default one shows on stderr when it is a
                                terminal, reading a file takes over a second, and stdout is not the
                                same terminal receiving a trace (--format summary, or redirected)
