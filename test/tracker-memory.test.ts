@@ -90,7 +90,8 @@ describe('tracker memory', () => {
     const used = new Connection(seg(1, true, ['SYN'], 1, 0), 0, 0);
     used.flows[0].nextseq = 77;
     used.flows[1].finSent = true;
-    used.zeek.history = 'ShAD';
+    (used.zeek as unknown as { hist: number[] }).hist.push(83, 104, 65, 68); // history 'ShAD'
+    assert.equal(used.zeek.history, 'ShAD');
     used.finished = true;
     used.init(seg(1, true, ['SYN'], 1, 0), 0, 0);
     const view = (c: Connection): unknown => ({ ...c, firstFrame: 0, hashNext: null, zeek: { history: c.zeek.history, orig: c.zeek.orig.state }, flows: c.flows.map((f) => ({ nextseq: f.nextseq, finSent: f.finSent, window: f.window, winScale: f.winScale, dataEndAtPeerFin: f.dataEndAtPeerFin, ep: f.ep.state })) });
