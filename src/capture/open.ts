@@ -24,8 +24,11 @@ import { PCAPNG_SHB, PcapngParser } from './pcapng.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
-/** Size of each read from a plain file. */
-export const FILE_CHUNK = 4 * 1024 * 1024;
+/**
+ * Size of each read from a plain file. 1 MiB: 4 MiB read no faster (a 770 MB capture: 0.36-0.46 s
+ * against 0.49 s, within this machine's noise) and held 4-6 MB more at peak.
+ */
+export const FILE_CHUNK = 1024 * 1024;
 /**
  * Size of the pieces the gunzip stream produces. When zlib reports an error (corrupt data, failed
  * CRC), the output of its last step is dropped with it, so frames in up to this many bytes before a
