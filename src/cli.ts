@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=30
 /**
  * ackscope command line. Data goes to stdout, errors (one line each) and progress to stderr.
  * Exit statuses are listed in `ackscope --help` and the README.
