@@ -119,14 +119,29 @@ export function allocateRing(count: number): RingMemory {
 /** Thrown out of {@link RingWriter.write} when the reader asked to stop. */
 export class ReaderStopped extends Error {}
 
+/** The typed views over a ring's shared memory that both sides use. */
+abstract class RingViews {
+  readonly ctl: Int32Array;
+  /** The control block as doubles (the time origin and read position beside the control words). */
+  protected readonly state: Float64Array;
+  protected readonly u32: Uint32Array;
+  protected readonly f64: Float64Array;
+  /** The ring as bytes: the `data` of every packet read back (its option offsets point into it). */
+  readonly bytes: Buffer;
+  readonly mask: number;
+
+  constructor(mem: RingMemory) {
+    this.ctl = new Int32Array(mem.control);
+    this.state = new Float64Array(mem.control);
+    this.u32 = new Uint32Array(mem.slots);
+    this.f64 = new Float64Array(mem.slots);
+    this.bytes = Buffer.from(mem.slots);
+    this.mask = mem.count - 1;
+  }
+}
+
 /** The worker's side: fills slots, publishes them in batches, waits while the ring is full. */
-export class RingWriter {
-  private readonly ctl: Int32Array;
-  private readonly state: Float64Array;
-  private readonly u32: Uint32Array;
-  private readonly f64: Float64Array;
-  private readonly bytes: Buffer;
-  private readonly mask: number;
+export class RingWriter extends RingViews {
   private head = 0;
   private published = 0;
   /** Last TAIL seen; the ring has room while head - tail < count. */
@@ -139,12 +154,7 @@ export class RingWriter {
     /** Records written between two publications (the reader sees nothing of a batch before it). */
     private readonly batch = 256,
   ) {
-    this.ctl = new Int32Array(mem.control);
-    this.state = new Float64Array(mem.control);
-    this.u32 = new Uint32Array(mem.slots);
-    this.f64 = new Float64Array(mem.slots);
-    this.bytes = Buffer.from(mem.slots);
-    this.mask = mem.count - 1;
+    super(mem);
   }
 
   /** The decoder's time origin, once known (before the first record is published). */
@@ -281,24 +291,7 @@ export class RingWriter {
 }
 
 /** The main thread's side: turns slot `i` back into a reused TcpPacket. */
-export class RingReader {
-  readonly ctl: Int32Array;
-  private readonly state: Float64Array;
-  private readonly u32: Uint32Array;
-  private readonly f64: Float64Array;
-  /** The ring as bytes: the `data` of every packet read back (its option offsets point into it). */
-  readonly bytes: Buffer;
-  readonly mask: number;
-
-  constructor(mem: RingMemory) {
-    this.ctl = new Int32Array(mem.control);
-    this.state = new Float64Array(mem.control);
-    this.u32 = new Uint32Array(mem.slots);
-    this.f64 = new Float64Array(mem.slots);
-    this.bytes = Buffer.from(mem.slots);
-    this.mask = mem.count - 1;
-  }
-
+export class RingReader extends RingViews {
   /** The writer's time origin; null before its first frame. */
   get origin(): { sec: number; nsec: number } | null {
     const sec = this.state[F.ORIGIN_SEC]!;
