@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { loadCap, tryOpen, type CapHandle } from '../capture/cap-binding.js';
 import { ExitCode, UserError } from '../capture/errors.js';
-import { createFault, type Fault, type FaultIO, type Side } from './faults/index.js';
+import { createFault, otherSide, type Fault, type FaultIO, type Side } from './faults/index.js';
 import { TcpFrame } from './frame.js';
 
 export interface WireOptions {
@@ -82,7 +82,7 @@ export function startWire(o: WireOptions): RunningWire {
       if (from === 'client') stats.toServer++;
       else stats.toClient++;
     } catch (e) {
-      if (stats.sendErrors++ === 0) o.log(`cannot send toward the ${from === 'client' ? 'server' : 'client'}: ${(e as Error).message}`);
+      if (stats.sendErrors++ === 0) o.log(`cannot send toward the ${otherSide(from)}: ${(e as Error).message}`);
     }
   };
 

@@ -4,8 +4,9 @@
  * retransmits until it gives up (seen with middleboxes whose "FIN seen" timeout is short, or that
  * keep no half-closed state at all).
  */
+import { TCP_FIN, TCP_SYN } from '../frame.js';
 import { connKey } from './conn-key.js';
-import { IsnBook, usageError, type FaultModule, type Side } from './fault.js';
+import { IsnBook, otherSide, usageError, type FaultModule, type Side } from './fault.js';
 
 export const dropAfterFin: FaultModule = {
   name: 'drop-after-fin',
@@ -20,14 +21,14 @@ export const dropAfterFin: FaultModule = {
         if (!tcp) return io.emit(frame, from);
         book.see(tcp);
         const key = connKey(tcp, from);
-        if (tcp.has(0x02)) finBy.delete(key);
+        if (tcp.has(TCP_SYN)) finBy.delete(key);
         const fins = finBy.get(key);
-        const toward: Side = from === 'client' ? 'server' : 'client';
+        const toward = otherSide(from);
         if (fins?.has(toward) && tcp.payloadLen > 0) {
           io.log(`dropped ${from} data toward the half-closed ${toward} (Seq=${book.seq(tcp)} Len=${tcp.payloadLen})`);
           return;
         }
-        if (tcp.has(0x01)) {
+        if (tcp.has(TCP_FIN)) {
           if (fins) fins.add(from);
           else finBy.set(key, new Set([from]));
         }

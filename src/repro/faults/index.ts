@@ -11,6 +11,7 @@ import { resetOnFin } from './reset-on-fin.js';
 import { vboxNat } from './vbox-nat.js';
 
 export type { Fault, FaultIO, FaultModule, Side } from './fault.js';
+export { otherSide } from './fault.js';
 
 export const FAULTS: readonly FaultModule[] = [vboxNat, drop, reorder, duplicate, delay, latency, resetOnFin, dropAfterFin];
 

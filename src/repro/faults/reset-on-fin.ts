@@ -4,9 +4,9 @@
  * connection (seen with proxies and NATs that only track full closes; the TCP spec, RFC 9293
  * §3.6, lets a half-closed connection carry data in the other direction indefinitely).
  */
-import { buildReply, TCP_ACK, TCP_FIN, TCP_RST } from '../frame.js';
+import { buildReply, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../frame.js';
 import { connKey } from './conn-key.js';
-import { IsnBook, usageError, type FaultModule } from './fault.js';
+import { IsnBook, otherSide, usageError, type FaultModule } from './fault.js';
 
 export const resetOnFin: FaultModule = {
   name: 'reset-on-fin',
@@ -21,12 +21,12 @@ export const resetOnFin: FaultModule = {
         if (!tcp) return io.emit(frame, from);
         book.see(tcp);
         const key = connKey(tcp, from);
-        if (tcp.has(0x02)) done.delete(key);
+        if (tcp.has(TCP_SYN)) done.delete(key);
         if (!tcp.has(TCP_FIN) || done.has(key)) return io.emit(frame, from);
         done.add(key);
         io.log(`${from} FIN (Seq=${book.seq(tcp)}) stopped at the NAT; resetting both ends`);
         // To the FIN's sender: Seq is what it expects next from its peer (its Ack), so it is accepted.
-        io.emit(buildReply(tcp, true, tcp.ack, 0, TCP_RST, 0), from === 'client' ? 'server' : 'client');
+        io.emit(buildReply(tcp, true, tcp.ack, 0, TCP_RST, 0), otherSide(from));
         // To its peer: Seq is the FIN's own sequence number, the peer's RCV.NXT if nothing is missing.
         io.emit(buildReply(tcp, false, tcp.seq, tcp.ack, TCP_RST | TCP_ACK, 0), from);
       },

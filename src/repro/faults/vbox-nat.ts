@@ -13,7 +13,7 @@
  * (Seq = the client's next sequence number, Win=0, as in the seed's last frame) and the client a
  * RST from the server's.
  */
-import { buildReply, TCP_ACK, TCP_FIN, TCP_RST } from '../frame.js';
+import { buildReply, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../frame.js';
 import { connKey, seqDiff } from './conn-key.js';
 import { IsnBook, usageError, type FaultModule } from './fault.js';
 
@@ -45,7 +45,7 @@ export const vboxNat: FaultModule = {
         book.see(tcp);
         const key = connKey(tcp, from);
         let c = conns.get(key);
-        if (!c || tcp.has(0x02) && from === 'client' && !tcp.has(TCP_ACK)) {
+        if (!c || tcp.has(TCP_SYN) && from === 'client' && !tcp.has(TCP_ACK)) {
           c = { clientFinPassed: false, clientNext: tcp.seq, clientRcvNext: 0, serverHigh: -1, retransmissions: 0, reset: false };
           conns.set(key, c);
         }
