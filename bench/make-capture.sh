@@ -18,16 +18,46 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Start recording the loopback of a fresh namespace $NS into $1 (tcpdump options after it), MTU 1500,
+# segments as on a real link: no GSO/TSO super-packets.
+start_recording() {
+  local out=$1; shift
+  cleanup
+  ip netns add $NS
+  ip -n $NS link set lo mtu 1500 up
+  ip netns exec $NS ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || echo "ethtool missing: bulk segments will be GSO-sized" >&2
+  ip netns exec $NS tcpdump -i lo "$@" --immediate-mode -w "$out.tmp" tcp 2>/dev/null & TD=$!
+  sleep 1
+}
+
+# Stop the recording and put the finished file in place as $1.
+stop_recording() {
+  sleep 1
+  kill -INT "$TD"; wait "$TD" 2>/dev/null || true; TD=
+  mv "$1.tmp" "$1"
+}
+
+report() {
+  echo "$1: $(capinfos -c -M "$1" | awk -F': *' '/Number of packets/ {print $2}') packets, $(du -h "$1" | cut -f1)"
+}
+
+# $2: ten copies of $1, each shifted one hour later (the memory test's long file), unless already there.
+tenfold() {
+  [ -s "$2" ] && return 0
+  local parts=()
+  for i in 0 1 2 3 4 5 6 7 8 9; do
+    editcap -t $((i * 3600)) "$1" "$2.part$i"; parts+=("$2.part$i")
+  done
+  mergecap -a -F pcap -w "$2" "${parts[@]}"
+  rm -f "${parts[@]}"
+  echo "$2: $(du -h "$2" | cut -f1)"
+}
+
 bulk_capture() {
   local out=data/bulk.pcap
   NS=ackC-bulk-$$
   if [ ! -s "$out" ]; then
-    cleanup
-    ip netns add $NS
-    ip -n $NS link set lo mtu 1500 up
-    ip netns exec $NS ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || echo "ethtool missing: bulk segments will be GSO-sized" >&2
-    ip netns exec $NS tcpdump -i lo -B 524288 --immediate-mode -w "$out.tmp" tcp 2>/dev/null & TD=$!
-    sleep 1
+    start_recording "$out" -B 524288
     ip netns exec $NS python3 - <<'PY'
 import socket, threading, time
 SIZE = 4 * 1024 * 1024
@@ -71,20 +101,10 @@ for i in range(100000):
     s.close()
 for t in ts: t.join()
 PY
-    sleep 1
-    kill -INT "$TD"; wait "$TD" 2>/dev/null || true; TD=
-    mv "$out.tmp" "$out"
+    stop_recording "$out"
   fi
-  echo "$out: $(capinfos -c -M "$out" | awk -F': *' '/Number of packets/ {print $2}') packets, $(du -h "$out" | cut -f1)"
-  if [ "$1" = "--bulk-x10" ] && [ ! -s data/bulk-x10.pcap ]; then
-    local parts=()
-    for i in 0 1 2 3 4 5 6 7 8 9; do
-      editcap -t $((i * 3600)) "$out" "data/bshift-$i.pcap"; parts+=("data/bshift-$i.pcap")
-    done
-    mergecap -a -F pcap -w data/bulk-x10.pcap "${parts[@]}"
-    rm -f "${parts[@]}"
-    echo "data/bulk-x10.pcap: $(du -h data/bulk-x10.pcap | cut -f1)"
-  fi
+  report "$out"
+  if [ "$1" = "--bulk-x10" ]; then tenfold "$out" data/bulk-x10.pcap; fi
 }
 if [ "${1:-}" = "--bulk" ] || [ "${1:-}" = "--bulk-x10" ]; then
   bulk_capture "${1:-}"
@@ -92,13 +112,7 @@ if [ "${1:-}" = "--bulk" ] || [ "${1:-}" = "--bulk-x10" ]; then
 fi
 
 if [ ! -s "$OUT" ]; then
-  cleanup
-  ip netns add $NS
-  ip -n $NS link set lo mtu 1500 up
-  # Segments as on a real link: no GSO/TSO super-packets on the loopback.
-  ip netns exec $NS ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || echo "ethtool missing: bulk segments will be GSO-sized" >&2
-  ip netns exec $NS tcpdump -i lo -s 128 -B 262144 --immediate-mode -w "$OUT.tmp" tcp 2>/dev/null & TD=$!
-  sleep 1
+  start_recording "$OUT" -s 128 -B 262144
   ip netns exec $NS python3 - <<'PY'
 import socket, threading, os
 def bulk_server(port, size):
@@ -136,18 +150,8 @@ for i in range(60000):
     s.close()
 for t in ts: t.join()
 PY
-  sleep 1
-  kill -INT "$TD"; wait "$TD" 2>/dev/null || true; TD=
-  mv "$OUT.tmp" "$OUT"
+  stop_recording "$OUT"
 fi
-echo "$OUT: $(capinfos -c -M "$OUT" | awk -F': *' '/Number of packets/ {print $2}') packets, $(du -h "$OUT" | cut -f1)"
+report "$OUT"
 
-if [ "${1:-}" = "--x10" ] && [ ! -s data/bench-x10.pcap ]; then
-  parts=()
-  for i in 0 1 2 3 4 5 6 7 8 9; do
-    editcap -t $((i * 3600)) "$OUT" "data/shift-$i.pcap"; parts+=("data/shift-$i.pcap")
-  done
-  mergecap -a -F pcap -w data/bench-x10.pcap "${parts[@]}"
-  rm -f "${parts[@]}"
-  echo "data/bench-x10.pcap: $(du -h data/bench-x10.pcap | cut -f1)"
-fi
+if [ "${1:-}" = "--x10" ]; then tenfold "$OUT" data/bench-x10.pcap; fi
