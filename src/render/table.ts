@@ -21,8 +21,9 @@ interface Utils {
   truncate(str: string, desiredLength: number, truncateChar?: string): string;
 }
 
-const utils = createRequire(import.meta.url)('cli-table3/src/utils.js') as Utils & { [PATCHED]?: true };
+/** Marks cli-table3's utils as patched (a second copy of this module must not wrap the wrapper). */
 const PATCHED = Symbol.for('ackscope.cli-table3.truncate');
+const utils = createRequire(import.meta.url)('cli-table3/src/utils.js') as Utils & { [PATCHED]?: true };
 
 /** cli-table3's own truncate, for the test that compares the two. */
 export const originalTruncate: Utils['truncate'] = utils.truncate;
