@@ -64,9 +64,10 @@ function answerToBadAck(conn: Connection, F: Flow, bad: AckUnsentFinding, s: Seg
 
 /**
  * ackscope's findings for segment `s`, sent by F (its peer R) on the `side` of `conn`, pushed to
- * `out`. `tsharkFlags` are tshark's verdict on it; `prevAck` is F's ACK before it.
+ * `out`. `tsharkFlags` are tshark's verdict on it; `s.prevAck` is F's ACK before it (a field,
+ * not an argument: an int32 outside V8's small-integer range passed to a call is a heap number).
  */
-export function diagnose(conn: Connection, F: Flow, R: Flow, s: Segment, side: Side, tsharkFlags: number, prevAck: number, out: Finding[]): void {
+export function diagnose(conn: Connection, F: Flow, R: Flow, s: Segment, side: Side, tsharkFlags: number, out: Finding[]): void {
   const { frame, seq, ack, len } = s;
   const tcpFlags = s.flags;
   const ackBeyond = (tcpFlags & TcpFlag.ACK) !== 0 && R.seen && seqGt(ack, R.sndNxt);
@@ -75,7 +76,7 @@ export function diagnose(conn: Connection, F: Flow, R: Flow, s: Segment, side: S
   const peer = peerOf(side);
 
   if (R.badAck !== null) {
-    const answer = answerToBadAck(conn, F, R.badAck, s, side, tsharkFlags, prevAck);
+    const answer = answerToBadAck(conn, F, R.badAck, s, side, tsharkFlags, s.prevAck);
     if (answer) out.push(answer);
   }
 

@@ -21,6 +21,8 @@ export class Segment {
   /** Raw (unscaled) window. */
   win = 0;
   frameLen = 0;
+  /** The sender's previous acknowledgement number (int32 form), set by the tracker for the diagnosis. */
+  prevAck = 0;
 
   fill(p: TcpPacket): void {
     this.frame = p.frame;

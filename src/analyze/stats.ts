@@ -193,9 +193,12 @@ export class FlowStats {
 
   /**
    * Record segment [seq, seq+len) (len counts SYN and FIN) sent at `time`, as tcptrace's rexmit():
-   * returns the octets that overlap what was sent before; sets {@link lastOutOfOrder}.
+   * returns the octets that overlap what was sent before; sets {@link lastOutOfOrder}. The sequence
+   * number is read from the segment, not passed: half of all int32 values are not small integers
+   * to V8, and passing one to a call that is not inlined allocates a heap number.
    */
-  record(seq: number, len: number): number {
+  record(sg: Segment, len: number): number {
+    const seq = sg.seq;
     this.advanceRef(seq);
     const start = this.refPos + seqDiff(seq, this.refSeq);
     this.lastOutOfOrder = false;
@@ -334,12 +337,15 @@ export class FlowStats {
   }
 
   /**
-   * The peer acknowledged up to `ack` (int32 form) at `time`, as tcptrace's ack_in(). `dup` says
-   * whether the ACK qualifies as a duplicate (same value as the peer's previous ACK, no payload,
-   * same window, this side has had data outstanding); `payload` is the ACK packet's own.
+   * The peer acknowledged up to `sg.ack` (int32 form, read from the segment for the reason {@link
+   * record} gives) at `time`, as tcptrace's ack_in(). `dup` says whether the ACK qualifies as a
+   * duplicate (same value as the peer's previous ACK, no payload, same window, this side has had
+   * data outstanding); `sg.len` is the ACK packet's own payload.
    */
-  ackIn(ack: number, dup: boolean, payload: number): void {
+  ackIn(sg: Segment, dup: boolean): void {
     if (!this.refSet) return;
+    const ack = sg.ack;
+    const payload = sg.len;
     const time = this.now;
     const ap = this.refPos + seqDiff(ack, this.refSeq);
     let lastXmit = -Infinity;
@@ -466,7 +472,7 @@ export function onSegment(F: FlowStats, R: FlowStats, s: Segment, peerPackets: n
       F.zwndProbePkts++;
       F.zwndProbeBytes += payload;
     } else {
-      cnt = rex = F.record(s.seq, len);
+      cnt = rex = F.record(s, len);
       ooo = F.lastOutOfOrder;
     }
     if (ooo) F.outOfOrderPkts++;
@@ -483,7 +489,7 @@ export function onSegment(F: FlowStats, R: FlowStats, s: Segment, peerPackets: n
   // RTT and duplicate ACKs, for the peer's data.
   if (ackf) {
     const dup = R.owin && payload === 0 && F.lastAckSet && F.lastAck === s.ack && effWin === F.winLast;
-    R.ackIn(s.ack, dup, payload);
+    R.ackIn(s, dup);
     if (R.synCount === 1 && s.ack === ((R.synSeq + 1) | 0)) R.rtt3whs = R.rttLast;
   }
   if (rex > 0) F.rexmtPkts++;

@@ -175,7 +175,7 @@ export class Tracker {
     v.flags = reused ? AFlag.reused_ports : 0;
     v.dupAckNum = 0;
     v.dupAckFrame = 0;
-    const prevAck = F.lastack;
+    s.prevAck = F.lastack;
     tsharkAnalyze(conn, F, R, s, v);
 
     // What dissect_tcp does after the analysis: window scale, first-ACK bookkeeping, iRTT.
@@ -214,7 +214,7 @@ export class Tracker {
 
     // ackscope's diagnoses, on the flows as they were before this packet's data.
     if (res.findings.length) res.findings.length = 0;
-    diagnose(conn, F, R, s, side, v.flags, prevAck, res.findings);
+    diagnose(conn, F, R, s, side, v.flags, res.findings);
 
     this.advance(conn, F, R, s);
 
