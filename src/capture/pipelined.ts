@@ -9,6 +9,7 @@
  * thread, see {@link Threads}). Only regular files go to the worker (it opens the file again by its
  * path): standard input, pipes and text traces stay on one thread.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { TimeOrigin } from './decode.js';
 import type { DecodedSink, DecodedSource } from './decoded.js';
@@ -24,10 +25,31 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number, timeout?: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 }).waitAsync;
 
-/** Slots in the ring (256 bytes each: 2 MiB). */
-const RING_SLOTS = 8192;
-/** Young generation of the worker's heap. */
-const WORKER_YOUNG_MB = 4;
+/**
+ * Slots in the ring (256 bytes each: 1 MiB). 8192 (2 MiB) held 1 MB more at peak for nothing: the
+ * worker decodes several times faster than this thread tracks, so the ring is full nearly always.
+ */
+const RING_SLOTS = 4096;
+/**
+ * Each semi-space of the worker's young generation, in MB. The worker allocates next to nothing per
+ * frame. resourceLimits.maxYoungGenerationSizeMb cannot say this: V8 lets a --max-semi-space-size
+ * flag (the #! line's 4) override an isolate's constraints, so the worker had a 2 x 4 MB new space
+ * whatever its limit said. The flag is read when an isolate is made, so it is set just before the
+ * worker starts; the main thread's heap, made long before, keeps its own (measured with
+ * v8.getHeapSpaceStatistics: main new space still 8 MB at peak, the worker's 2 MB instead of 4).
+ */
+const WORKER_SEMI_SPACE_MB = 1;
+/**
+ * How far the old generation may grow past what survived the last full collection, in percent,
+ * once the pipeline runs (cli.ts sets 30 for one thread). The worker costs about 10 MB of RSS that
+ * one thread does not have (a bare Node worker alone: 10.4 MB), and the main thread's heap, the
+ * tracker's connections (57 MB live on bulk.pcap), is the only part that can give it back. At 15
+ * V8 grows by about its minimum step (8 MB plus the new space) anyway. Measured on bulk-x10.pcap:
+ * peak 152-155 MB at 30, 148-149 MB at 20, 144-145 MB at 15; the price, 14 full collections
+ * instead of 9 and 0.67-0.76 s of main-thread GC (pauses + incremental steps, --trace-gc)
+ * instead of 0.45-0.52 s in a 20 s run: about 1 %, below this machine's noise.
+ */
+const PIPELINE_HEAP_GROWING_PERCENT = 15;
 /** Records between two releases of ring slots to the writer. */
 const RELEASE_EVERY = 1024;
 /** Records between two calls of `pace`. */
@@ -50,9 +72,10 @@ class WorkerLink {
     const ring = allocateRing(slots);
     this.reader = new RingReader(ring);
     const workerData: DecodeWorkerData = { input, ring, ...(timeOrigin ? { timeOrigin } : {}) };
-    // The worker allocates next to nothing per frame: a small young generation keeps its heap, and
-    // the process's peak RSS, down (the default let the pipeline pass 150 MB on a 1.3 GB file).
-    this.worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData, stdin: false, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    // A small young generation keeps the worker's heap, and the process's peak RSS, down. Not
+    // restored afterwards: the worker's isolate is made on its own thread, later; no other follows.
+    setFlagsFromString(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+    this.worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData, stdin: false });
     this.worker.unref();
     this.worker.on('message', (m: DecodeWorkerEnd | DecodeWorkerReason) => {
       if (m.type === 'reason') this.reasons.push(m.reason);
@@ -242,5 +265,6 @@ export async function pipelined(src: CaptureSource, timeOrigin?: TimeOrigin): Pr
   const size = src.size;
   if (size === undefined || src.discard === undefined) return src;
   await src.discard();
+  setFlagsFromString(`--heap-growing-percent=${PIPELINE_HEAP_GROWING_PERCENT}`);
   return new PipelinedSource(src.name, { size, ...(timeOrigin ? { timeOrigin } : {}) });
 }
