@@ -278,13 +278,17 @@ export class ZeekConn {
   orig = this.a;
   resp = this.b;
   /**
-   * The history letters as character codes, appended in place: a string grown by one letter at a
-   * time is a new string per letter, and with thousands of connections alive for the close linger
-   * those strings outlive a young-generation collection and become old-space garbage (the largest
-   * source of it: 27 MB on bulk.pcap). Reset pops the letters rather than setting the length to 0,
-   * which would call the runtime and give the backing store back (to be grown again by the next
-   * connection's first letters).
+   * The history letters as 7-bit character codes, appended in place: a string grown by one letter
+   * at a time is a new string per letter, and with thousands of connections alive for the close
+   * linger those strings outlive a young-generation collection and become old-space garbage (the
+   * largest source of it: 27 MB on bulk.pcap). The first eight letters (a whole ordinary history,
+   * `ShADadfF`) are packed four to a small integer in `hist0` and `hist1`, which costs a field store
+   * per letter and nothing to reset; letters after those go to the array `hist`. `histLen` counts
+   * all of them.
    */
+  private hist0 = 0;
+  private hist1 = 0;
+  private histLen = 0;
   private readonly hist: number[] = [];
   private histSeen = 0;
   /**
@@ -314,8 +318,10 @@ export class ZeekConn {
     this.resp = this.b;
     this.a.reset();
     this.b.reset();
-    const h = this.hist;
-    while (h.length !== 0) h.pop();
+    this.hist0 = 0;
+    this.hist1 = 0;
+    this.histLen = 0;
+    if (this.hist.length !== 0) this.hist.length = 0;
     this.histSeen = 0;
     this.steady = false;
     this.origPkts = 0;
@@ -533,17 +539,21 @@ export class ZeekConn {
     }
   }
 
-  /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
   /** Zeek's history string (`^` marks a flip of the roles). */
   get history(): string {
+    const codes: number[] = [];
+    const packed = Math.min(this.histLen, 8);
+    for (let i = 0; i < packed; i++) codes.push(((i < 4 ? this.hist0 : this.hist1) >> (7 * (i & 3))) & 0x7f);
     const h = this.hist;
-    let out = '';
+    let out = String.fromCharCode.apply(null, codes);
     for (let i = 0; i < h.length; i += 4096) out += String.fromCharCode.apply(null, h.slice(i, i + 4096));
     return out;
   }
 
+  /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
   connState(): ZeekConnState {
-    return zeekConnState(this.orig.state, this.resp.state, this.orig.size(this.resp), this.resp.size(this.orig), this.history);
+    // zeekConnState reads the history only when the originator was reset.
+    return zeekConnState(this.orig.state, this.resp.state, this.orig.size(this.resp), this.resp.size(this.orig), this.orig.state === ZeekState.RESET ? this.history : '');
   }
 
   /** conn.log `duration`: last time before both sides closed, minus the first packet's time. */
@@ -679,11 +689,10 @@ export class ZeekConn {
    * is flipped when the first A or D arrives, and its history becomes `^h`.
    */
   private checkHistory(ep: ZeekEndpoint, mask: number, code: Ch): boolean {
-    const h = this.hist;
-    if ((code === Ch.A || code === Ch.D) && h.length === 1 && h[0] === Ch.H) {
-      this.flipRoles(); // H^
-      h[0] = Ch.FLIP;
-      h[1] = Ch.H | Ch.LOWER;
+    if ((code === Ch.A || code === Ch.D) && this.histLen === 1 && this.hist0 === Ch.H) {
+      this.flipRoles();
+      this.hist0 = Ch.FLIP | ((Ch.H | Ch.LOWER) << 7);
+      this.histLen = 2;
     }
     if (!ep.isOrig) mask <<= 16;
     if ((this.histSeen & mask) !== 0) return true;
@@ -694,7 +703,14 @@ export class ZeekConn {
 
   /** Append `code` (an upper-case letter), in lower case for the responder. */
   private addHistory(ep: ZeekEndpoint, code: Ch): void {
-    this.hist.push(ep.isOrig ? code : code | Ch.LOWER);
+    this.addLetter(ep.isOrig ? code : code | Ch.LOWER);
+  }
+
+  private addLetter(c: number): void {
+    const n = this.histLen++;
+    if (n < 4) this.hist0 |= c << (7 * n);
+    else if (n < 8) this.hist1 |= c << (7 * (n - 4));
+    else this.hist.push(c);
   }
 
   /**
@@ -850,7 +866,7 @@ export class ZeekConn {
     this.respIpBytes = t;
     this.firstSeen = (this.firstSeen & 1 ? 2 : 0) | (this.firstSeen & 2 ? 1 : 0);
     this.isPartial = false;
-    this.hist.push(Ch.FLIP);
+    this.addLetter(Ch.FLIP);
   }
 
   // --- TCP_Reassembler of each endpoint's data -----------------------------------------------
