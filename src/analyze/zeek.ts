@@ -98,17 +98,30 @@ enum Weird {
   above_hole_data_without_any_acks,
   excessive_data_without_further_acks,
 }
+/**
+ * truncated_tcp_payload's bit in `weirdSeen` as a literal, for the test made on every data packet
+ * of a capture cut at the snaplen (`Weird` is an object at run time: each `Weird.x` is a property
+ * load). tsc checks the number: the declaration below fails to compile if the member moves.
+ */
+const enum WeirdBit {
+  truncated_tcp_payload = 1 << 7,
+}
+const truncatedIs7: 7 = Weird.truncated_tcp_payload;
+void truncatedIs7;
+
 /** Weirds Zeek raises on the connection rather than through the TCP analyzer (empty source). */
 const CONNECTION_WEIRDS: ReadonlySet<Weird> = new Set([Weird.SYN_seq_jump, Weird.SYN_inside_connection, Weird.possible_split_routing, Weird.window_recision]);
 
 /** History once-only bits (TCP_Endpoint.h `HIST_*`); the responder's are shifted left by 16. */
-const HIST_SYN_PKT = 0x1;
-const HIST_FIN_PKT = 0x2;
-const HIST_RST_PKT = 0x4;
-const HIST_FIN_RST_PKT = 0x8;
-const HIST_DATA_PKT = 0x10;
-const HIST_ACK_PKT = 0x20;
-const HIST_MULTI_FLAG_PKT = 0x40;
+const enum Hist {
+  SYN_PKT = 0x1,
+  FIN_PKT = 0x2,
+  RST_PKT = 0x4,
+  FIN_RST_PKT = 0x8,
+  DATA_PKT = 0x10,
+  ACK_PKT = 0x20,
+  MULTI_FLAG_PKT = 0x40,
+}
 
 /**
  * Ports in Zeek's `likely_server_ports` in a default `zeek -r` run: the TCP ports the analyzers
@@ -390,7 +403,7 @@ export class ZeekConn {
     const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
     if (relSeq < 0) this.weird(Weird.TCP_seq_underflow_or_misorder);
     // update_history: the A or D letter, the first time only.
-    const mask = len > 0 ? HIST_DATA_PKT : HIST_ACK_PKT;
+    const mask = len > 0 ? Hist.DATA_PKT : Hist.ACK_PKT;
     if ((this.histSeen & (wasOrig ? mask : mask << 16)) === 0) this.checkHistory(ep, mask, len > 0 ? Ch.D : Ch.A);
     // update_window, neither side CLOSED or RESET and no SYN, FIN or RST.
     const scale = ep.windowScale;
@@ -425,10 +438,22 @@ export class ZeekConn {
     }
     ep.lastTime = s.time;
     // AckReceived does nothing unless the ACK moves past the trim point (a FIN could only lower it).
-    if (relAck > peer.trimSeq) this.ackReceived(peer, relAck);
+    if (relAck > peer.trimSeq) {
+      if (peer.blocks === null && !peer.skip && !(relAck <= 2 && this.isPartial)) {
+        // AckReceived + Undelivered with nothing held above a hole: whatever the ACK covers beyond
+        // the delivery point is one gap, and both sides are established, so it counts.
+        const missing = relAck - peer.reassemLast;
+        if (missing > 0) {
+          this.scaled(peer, Ch.G, 2);
+          this.missedBytes += missing;
+          peer.reassemLast = relAck;
+        }
+        peer.trimSeq = relAck;
+      } else this.ackReceived(peer, relAck);
+    }
     if (len > 0 && relSeq >= 0 && !ep.skip) {
       if (captured < len) {
-        if ((this.weirdSeen & (1 << Weird.truncated_tcp_payload)) === 0) this.weird(Weird.truncated_tcp_payload);
+        if ((this.weirdSeen & WeirdBit.truncated_tcp_payload) === 0) this.weird(Weird.truncated_tcp_payload);
       } else this.dataSent(ep, relSeq, len);
     }
     if (wasOrig) {
@@ -519,7 +544,7 @@ export class ZeekConn {
 
     if (len > 0 && !rst && !ep.skip && !seqUnderflow) {
       if (captured < len) {
-        if ((this.weirdSeen & (1 << Weird.truncated_tcp_payload)) === 0) this.weird(Weird.truncated_tcp_payload);
+        if ((this.weirdSeen & WeirdBit.truncated_tcp_payload) === 0) this.weird(Weird.truncated_tcp_payload);
       } else this.dataSent(ep, syn ? relSeq + 1 : relSeq, len);
     }
     this.firstSeen |= ep.isOrig ? 1 : 2;
@@ -659,27 +684,27 @@ export class ZeekConn {
     const rst = (flags & F.RST) !== 0;
     const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits > 1) {
-      if (fin && rst) this.checkHistory(ep, HIST_FIN_RST_PKT, Ch.I);
-      else this.checkHistory(ep, HIST_MULTI_FLAG_PKT, Ch.Q);
+      if (fin && rst) this.checkHistory(ep, Hist.FIN_RST_PKT, Ch.I);
+      else this.checkHistory(ep, Hist.MULTI_FLAG_PKT, Ch.Q);
     } else if (bits === 1) {
       if (syn) {
         const code = flags & F.ACK ? Ch.H : Ch.S;
-        if (this.checkHistory(ep, HIST_SYN_PKT, code) && relSeq !== ep.histLastSyn) this.addHistory(ep, code);
+        if (this.checkHistory(ep, Hist.SYN_PKT, code) && relSeq !== ep.histLastSyn) this.addHistory(ep, code);
         ep.histLastSyn = relSeq;
       }
       if (fin) {
         // A FIN's sequence number counts at the end of its data.
-        if (this.checkHistory(ep, HIST_FIN_PKT, Ch.F) && relSeq + len !== ep.histLastFin) this.addHistory(ep, Ch.F);
+        if (this.checkHistory(ep, Hist.FIN_PKT, Ch.F) && relSeq + len !== ep.histLastFin) this.addHistory(ep, Ch.F);
         ep.histLastFin = relSeq + len;
       }
       if (rst) {
-        if (this.checkHistory(ep, HIST_RST_PKT, Ch.R) && relSeq !== ep.histLastRst) this.addHistory(ep, Ch.R);
+        if (this.checkHistory(ep, Hist.RST_PKT, Ch.R) && relSeq !== ep.histLastRst) this.addHistory(ep, Ch.R);
         ep.histLastRst = relSeq;
       }
     } else if (len > 0) {
-      this.checkHistory(ep, HIST_DATA_PKT, Ch.D);
+      this.checkHistory(ep, Hist.DATA_PKT, Ch.D);
     } else if (flags & F.ACK) {
-      this.checkHistory(ep, HIST_ACK_PKT, Ch.A);
+      this.checkHistory(ep, Hist.ACK_PKT, Ch.A);
     }
   }
 
@@ -719,7 +744,7 @@ export class ZeekConn {
    */
   private scaled(ep: ZeekEndpoint, code: Ch.T | Ch.W | Ch.G, kind: 0 | 1 | 2): void {
     const n = kind === 0 ? ++ep.rxmtCnt : kind === 1 ? ++ep.win0Cnt : ++ep.gapCnt;
-    if (isPowerOf10(n)) this.addHistory(ep, code);
+    if (n === 1 || (n % 10 === 0 && isPowerOf10(n))) this.addHistory(ep, code);
   }
 
   /** update_window: zero windows (W) and window recisions. */
