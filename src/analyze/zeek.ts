@@ -52,14 +52,17 @@ export const enum ZeekState {
 
 export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
 
-/** TCPSessionAdapter.cc `TOO_LARGE_SEQ_DELTA`. */
-const TOO_LARGE_SEQ_DELTA = 1048576;
-/** `tcp_storm_thresh`, `tcp_storm_interarrival_thresh` (init-bare.zeek). */
-const STORM_THRESH = 1000;
-const STORM_INTERARRIVAL = 1;
-/** `tcp_max_above_hole_without_any_acks`, `tcp_excessive_data_without_further_acks`. */
-const MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384;
-const EXCESSIVE_DATA_WITHOUT_ACKS = 10 * 1024 * 1024;
+/** Zeek's limits, as literals in the compiled code (a const enum is inlined by tsc). */
+const enum Limit {
+  /** TCPSessionAdapter.cc `TOO_LARGE_SEQ_DELTA`. */
+  TOO_LARGE_SEQ_DELTA = 1048576,
+  /** `tcp_storm_thresh`, `tcp_storm_interarrival_thresh` (init-bare.zeek). */
+  STORM_THRESH = 1000,
+  STORM_INTERARRIVAL = 1,
+  /** `tcp_max_above_hole_without_any_acks`, `tcp_excessive_data_without_further_acks`. */
+  MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384,
+  EXCESSIVE_DATA_WITHOUT_ACKS = 10 * 1024 * 1024,
+}
 /**
  * Every weird this model raises (Zeek's names). The value is the weird's bit in
  * `ZeekConn.weirdSeen`: each is logged once per connection, so a repeat (e.g. truncated_tcp_payload
@@ -423,7 +426,7 @@ export class ZeekConn {
     if (relAck < 0) {
       relAck = 0;
       this.weird(Weird.TCP_ack_underflow_or_misorder);
-    } else if (d > 0 && !(ack === 0 && d > TOO_LARGE_SEQ_DELTA)) {
+    } else if (d > 0 && !(ack === 0 && d > Limit.TOO_LARGE_SEQ_DELTA)) {
       peer.ackRaw = ack;
       peer.ackRel = relAck;
     }
@@ -505,12 +508,12 @@ export class ZeekConn {
     }
     if (fin) {
       ep.finCnt++;
-      if (ep.finCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(Weird.FIN_storm);
+      if (ep.finCnt >= Limit.STORM_THRESH && time < ep.lastTime + Limit.STORM_INTERARRIVAL) this.weird(Weird.FIN_storm);
       ep.finSeq = relSeq + segLen;
     }
     if (rst) {
       ep.rstCnt++;
-      if (ep.rstCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(Weird.RST_storm);
+      if (ep.rstCnt >= Limit.STORM_THRESH && time < ep.lastTime + Limit.STORM_INTERARRIVAL) this.weird(Weird.RST_storm);
     }
 
     let relAck = 0;
@@ -526,7 +529,7 @@ export class ZeekConn {
         } else if (!rst) {
           // update_ack_seq: an ACK of 0 far ahead is more likely broken than a wrap.
           const d = seqDiff(ack, peer.ackRaw);
-          if (!(ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) {
+          if (!(ack === 0 && d > Limit.TOO_LARGE_SEQ_DELTA) && d > 0) {
             peer.ackRaw = ack;
             peer.ackRel += d;
           }
@@ -659,7 +662,7 @@ export class ZeekConn {
   /** update_last_seq; returns how far the segment's end moved this endpoint's highest sequence. */
   private updateLastSeq(ep: ZeekEndpoint, end: number, syn: boolean, fin: boolean, rst: boolean, len: number): number {
     const delta = seqDiff(end, ep.lastRaw);
-    if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
+    if ((syn || rst) && (delta > Limit.TOO_LARGE_SEQ_DELTA || delta < -Limit.TOO_LARGE_SEQ_DELTA)) {
       // An outlandish SYN or RST sequence number is not trusted.
     } else if (fin && ep.lastRel === 1) {
       // Only the SYN and now a FIN: take the FIN's word even backwards (connections over 2 GB).
@@ -916,11 +919,11 @@ export class ZeekConn {
       insertBlock(ep, s, upper);
     }
     const above = ep.blocks === null ? 0 : blockBytes(ep.blocks);
-    if (ep.noDataAcked() && above > MAX_ABOVE_HOLE_WITHOUT_ACKS) {
+    if (ep.noDataAcked() && above > Limit.MAX_ABOVE_HOLE_WITHOUT_ACKS) {
       this.weird(Weird.above_hole_data_without_any_acks);
       ep.blocks = null;
       ep.skip = true;
-    } else if (ep.reassemLast - ep.trimSeq + above > EXCESSIVE_DATA_WITHOUT_ACKS) {
+    } else if (ep.reassemLast - ep.trimSeq + above > Limit.EXCESSIVE_DATA_WITHOUT_ACKS) {
       this.weird(Weird.excessive_data_without_further_acks);
       ep.blocks = null;
       ep.skip = true;
