@@ -14,10 +14,23 @@
  * sequence space are kept as doubles relative to its initial sequence number, as Zeek's 64-bit
  * relative numbers are.
  */
-import { TcpFlag } from '../capture/tcp-packet.js';
 import { TIME_ZERO } from './connection.js';
 import type { Segment } from './segment.js';
 import { seqAdd, seqDiff } from './seq.js';
+
+/**
+ * The TCP flag bits (capture/tcp-packet.ts `TcpFlag`) as literals for the per-packet tests (a const enum is inlined by tsc; a
+ * property of an imported object is a load and a check each time).
+ */
+const enum F {
+  FIN = 0x001,
+  SYN = 0x002,
+  RST = 0x004,
+  ACK = 0x010,
+  URG = 0x020,
+  /** The bits that decide which path a segment takes: SYN, FIN, RST and ACK. */
+  CONTROL = SYN | FIN | RST | ACK,
+}
 
 /** The segment {@link ZeekConn.packet} is working on: where a weird reads its time. */
 let current: Segment;
@@ -39,14 +52,17 @@ export const enum ZeekState {
 
 export type ZeekConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
 
-/** TCPSessionAdapter.cc `TOO_LARGE_SEQ_DELTA`. */
-const TOO_LARGE_SEQ_DELTA = 1048576;
-/** `tcp_storm_thresh`, `tcp_storm_interarrival_thresh` (init-bare.zeek). */
-const STORM_THRESH = 1000;
-const STORM_INTERARRIVAL = 1;
-/** `tcp_max_above_hole_without_any_acks`, `tcp_excessive_data_without_further_acks`. */
-const MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384;
-const EXCESSIVE_DATA_WITHOUT_ACKS = 10 * 1024 * 1024;
+/** Zeek's limits, as literals in the compiled code (a const enum is inlined by tsc). */
+const enum Limit {
+  /** TCPSessionAdapter.cc `TOO_LARGE_SEQ_DELTA`. */
+  TOO_LARGE_SEQ_DELTA = 1048576,
+  /** `tcp_storm_thresh`, `tcp_storm_interarrival_thresh` (init-bare.zeek). */
+  STORM_THRESH = 1000,
+  STORM_INTERARRIVAL = 1,
+  /** `tcp_max_above_hole_without_any_acks`, `tcp_excessive_data_without_further_acks`. */
+  MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384,
+  EXCESSIVE_DATA_WITHOUT_ACKS = 10 * 1024 * 1024,
+}
 /**
  * Every weird this model raises (Zeek's names). The value is the weird's bit in
  * `ZeekConn.weirdSeen`: each is logged once per connection, so a repeat (e.g. truncated_tcp_payload
@@ -85,17 +101,30 @@ enum Weird {
   above_hole_data_without_any_acks,
   excessive_data_without_further_acks,
 }
+/**
+ * truncated_tcp_payload's bit in `weirdSeen` as a literal, for the test made on every data packet
+ * of a capture cut at the snaplen (`Weird` is an object at run time: each `Weird.x` is a property
+ * load). tsc checks the number: the declaration below fails to compile if the member moves.
+ */
+const enum WeirdBit {
+  truncated_tcp_payload = 1 << 7,
+}
+const truncatedIs7: 7 = Weird.truncated_tcp_payload;
+void truncatedIs7;
+
 /** Weirds Zeek raises on the connection rather than through the TCP analyzer (empty source). */
 const CONNECTION_WEIRDS: ReadonlySet<Weird> = new Set([Weird.SYN_seq_jump, Weird.SYN_inside_connection, Weird.possible_split_routing, Weird.window_recision]);
 
 /** History once-only bits (TCP_Endpoint.h `HIST_*`); the responder's are shifted left by 16. */
-const HIST_SYN_PKT = 0x1;
-const HIST_FIN_PKT = 0x2;
-const HIST_RST_PKT = 0x4;
-const HIST_FIN_RST_PKT = 0x8;
-const HIST_DATA_PKT = 0x10;
-const HIST_ACK_PKT = 0x20;
-const HIST_MULTI_FLAG_PKT = 0x40;
+const enum Hist {
+  SYN_PKT = 0x1,
+  FIN_PKT = 0x2,
+  RST_PKT = 0x4,
+  FIN_RST_PKT = 0x8,
+  DATA_PKT = 0x10,
+  ACK_PKT = 0x20,
+  MULTI_FLAG_PKT = 0x40,
+}
 
 /**
  * Ports in Zeek's `likely_server_ports` in a default `zeek -r` run: the TCP ports the analyzers
@@ -132,8 +161,8 @@ export const LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
 
 /** One observed endpoint: what Zeek's `TCP_Endpoint` and its `TCP_Reassembler` keep. */
 export class ZeekEndpoint {
-  /** Capture direction this endpoint sends in (0: A, the first sender; 1: B). */
-  dir: 0 | 1 = 0;
+  /** Capture direction this endpoint sends in (0: A, the first sender; 1: B); fixed, a flip swaps the roles. */
+  readonly dir: 0 | 1 = 0;
   isOrig = true;
   state: ZeekState = ZeekState.INACTIVE;
   prevState: ZeekState = ZeekState.INACTIVE;
@@ -152,13 +181,10 @@ export class ZeekEndpoint {
   histLastSyn = 0;
   histLastFin = 0;
   histLastRst = 0;
-  /** Scaled-history counters and thresholds (1, 10, 100, ...): retransmissions, zero windows, gaps. */
+  /** Scaled-history counters: retransmissions, zero windows, gaps (a letter at 1, 10, 100, ...). */
   rxmtCnt = 0;
-  rxmtThresh = 1;
   win0Cnt = 0;
-  win0Thresh = 1;
   gapCnt = 0;
-  gapThresh = 1;
   windowScale = 0;
   window = 0;
   windowSeq = 0;
@@ -177,9 +203,13 @@ export class ZeekEndpoint {
   /** Reassembly given up (`skip_deliveries`). */
   skip = false;
 
-  reset(dir: 0 | 1): void {
+  constructor(dir: 0 | 1) {
     this.dir = dir;
     this.isOrig = dir === 0;
+  }
+
+  reset(): void {
+    this.isOrig = this.dir === 0;
     this.state = ZeekState.INACTIVE;
     this.prevState = ZeekState.INACTIVE;
     this.startSeq = 0;
@@ -194,11 +224,8 @@ export class ZeekEndpoint {
     this.histLastFin = 0;
     this.histLastRst = 0;
     this.rxmtCnt = 0;
-    this.rxmtThresh = 1;
     this.win0Cnt = 0;
-    this.win0Thresh = 1;
     this.gapCnt = 0;
-    this.gapThresh = 1;
     this.windowScale = 0;
     this.window = 0;
     this.windowSeq = 0;
@@ -260,19 +287,32 @@ export interface ZeekWeird {
 }
 
 export class ZeekConn {
-  /** The originator and responder endpoints; swapped by a flip. */
-  orig = new ZeekEndpoint();
-  resp = new ZeekEndpoint();
-  /** By capture direction: byDir[0] sends A→B. */
-  private readonly byDir: [ZeekEndpoint, ZeekEndpoint] = [this.orig, this.resp];
+  /** The endpoints by capture direction: `a` sends A→B, `b` B→A. */
+  private readonly a = new ZeekEndpoint(0);
+  private readonly b = new ZeekEndpoint(1);
+  /** The originator and responder endpoints (`a` and `b` unless flipped). */
+  orig = this.a;
+  resp = this.b;
   /**
-   * The history letters as character codes, appended in place: a string grown by one letter at a
-   * time is a new string per letter, and with thousands of connections alive for the close linger
-   * those strings outlive a young-generation collection and become old-space garbage (the largest
-   * source of it: 27 MB on bulk.pcap). Reset keeps the array's capacity for the next connection.
+   * The history letters as 7-bit character codes, appended in place: a string grown by one letter
+   * at a time is a new string per letter, and with thousands of connections alive for the close
+   * linger those strings outlive a young-generation collection and become old-space garbage (the
+   * largest source of it: 27 MB on bulk.pcap). The first eight letters (a whole ordinary history,
+   * `ShADadfF`) are packed four to a small integer in `hist0` and `hist1`, which costs a field store
+   * per letter and nothing to reset; letters after those go to the array `hist`. `histLen` counts
+   * all of them.
    */
+  private hist0 = 0;
+  private hist1 = 0;
+  private histLen = 0;
   private readonly hist: number[] = [];
   private histSeen = 0;
+  /**
+   * Both endpoints ESTABLISHED and both seen (`firstSeen` 3): the state in which an ACK without
+   * SYN, FIN or RST takes {@link established}. Set at the end of {@link process}, the only place the
+   * endpoint states or `firstSeen` change (a flip swaps `firstSeen`'s bits, which leaves 3 alone).
+   */
+  private steady = false;
   /** ConnSize counters, by role (swapped on a flip). */
   origPkts = 0;
   origIpBytes = 0;
@@ -290,12 +330,16 @@ export class ZeekConn {
   weirds: ZeekWeird[] | null = null;
 
   reset(): void {
-    this.orig = this.byDir[0];
-    this.resp = this.byDir[1];
-    this.orig.reset(0);
-    this.resp.reset(1);
-    this.hist.length = 0;
+    this.orig = this.a;
+    this.resp = this.b;
+    this.a.reset();
+    this.b.reset();
+    this.hist0 = 0;
+    this.hist1 = 0;
+    this.histLen = 0;
+    if (this.hist.length !== 0) this.hist.length = 0;
     this.histSeen = 0;
+    this.steady = false;
     this.origPkts = 0;
     this.origIpBytes = 0;
     this.respPkts = 0;
@@ -321,8 +365,8 @@ export class ZeekConn {
   begin(time: number, flags: number, sport: number, dport: number): void {
     this.startTime = time;
     this.lastTime = time;
-    const syn = (flags & TcpFlag.SYN) !== 0;
-    const ack = (flags & TcpFlag.ACK) !== 0;
+    const syn = (flags & F.SYN) !== 0;
+    const ack = (flags & F.ACK) !== 0;
     if (syn && !ack) return;
     if (!LIKELY_SERVER_PORTS.has(sport)) return;
     const flip = LIKELY_SERVER_PORTS.has(dport) ? !syn && sport < dport : true;
@@ -337,22 +381,84 @@ export class ZeekConn {
    * length Zeek's ConnSize counts.
    */
   packet(dir: 0 | 1, s: Segment, captured: number, wscale: number, ipLen: number): void {
+    // Small on purpose: the tracker's per-packet function inlines this, and its inlining budget is shared.
+    if (this.steady && (s.flags & F.CONTROL) === F.ACK) this.established(dir, s, captured, ipLen);
+    else this.process(dir, s, captured, wscale, ipLen);
+  }
+
+  /**
+   * {@link packet} for the usual segment: a pure ACK or data with ACK between two ESTABLISHED
+   * endpoints, both already seen. It does what {@link process} does for such a segment, in the same
+   * order (weirds are raised in the same order), without the steps that cannot apply: no partial
+   * status or numbering (both sides are seen and numbered), no SYN/FIN/RST rule, no state change
+   * (the state machine leaves ESTABLISHED alone without SYN, FIN or RST), no close: an ESTABLISHED
+   * endpoint has never been closed (CLOSED and RESET are never left for ESTABLISHED), so neither
+   * side has `didClose` or `closeDeferred` set and the FIN count is 0.
+   */
+  private established(dir: 0 | 1, s: Segment, captured: number, ipLen: number): void {
     current = s;
-    const ep = this.byDir[dir];
-    const peer = this.byDir[dir ^ 1]!;
+    const ep = dir === 0 ? this.a : this.b;
+    const peer = dir === 0 ? this.b : this.a;
     const wasOrig = ep.isOrig;
-    if (
-      (s.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST | TcpFlag.ACK)) === TcpFlag.ACK &&
-      ep.state === ZeekState.ESTABLISHED &&
-      peer.state === ZeekState.ESTABLISHED &&
-      this.firstSeen === 3 &&
-      (this.histSeen & (ep.isOrig ? 1 : 0x10000) * (s.len > 0 ? HIST_DATA_PKT : HIST_ACK_PKT)) !== 0
-    ) {
-      this.established(ep, peer, s, captured);
-    } else {
-      this.process(ep, peer, s, captured, wscale);
+    const seq = s.seq;
+    const ack = s.ack;
+    const len = s.len;
+    const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
+    if (relSeq < 0) this.weird(Weird.TCP_seq_underflow_or_misorder);
+    // update_history: the A or D letter, the first time only.
+    const mask = len > 0 ? Hist.DATA_PKT : Hist.ACK_PKT;
+    if ((this.histSeen & (wasOrig ? mask : mask << 16)) === 0) this.checkHistory(ep, mask, len > 0 ? Ch.D : Ch.A);
+    // update_window, neither side CLOSED or RESET and no SYN, FIN or RST.
+    const scale = ep.windowScale;
+    const window = s.win * (1 << scale);
+    if (window === 0) this.scaled(ep, Ch.W, 1);
+    if (seqDiff(seq, ep.windowSeq) >= 0 && seqDiff(ack, ep.windowAckSeq) >= 0) {
+      const advance = seqDiff(seqAdd(ack, window), seqAdd(ep.windowAckSeq, ep.window));
+      if (advance < 0 && -advance >= 1 << scale) this.weird(Weird.window_recision);
+      ep.window = window;
+      ep.windowAckSeq = ack;
+      ep.windowSeq = seq;
     }
-    // ConnSize counts after the adapter (which may have flipped the roles), by the role the sender had when the packet came in.
+    this.lastTime = s.time;
+    // update_ack_seq (the peer is established, so its space is numbered).
+    const d = seqDiff(ack, peer.ackRaw);
+    let relAck = peer.ackRel + d;
+    if (relAck < 0) {
+      relAck = 0;
+      this.weird(Weird.TCP_ack_underflow_or_misorder);
+    } else if (d > 0 && !(ack === 0 && d > Limit.TOO_LARGE_SEQ_DELTA)) {
+      peer.ackRaw = ack;
+      peer.ackRel = relAck;
+    }
+    // update_last_seq without SYN, FIN or RST on an established endpoint.
+    const end = seqAdd(seq, len);
+    const delta = seqDiff(end, ep.lastRaw);
+    if (delta > 0) {
+      ep.lastRaw = end;
+      ep.lastRel += delta;
+    } else if (len > 0) {
+      this.scaled(ep, Ch.T, 0);
+    }
+    ep.lastTime = s.time;
+    // AckReceived does nothing unless the ACK moves past the trim point (a FIN could only lower it).
+    if (relAck > peer.trimSeq) {
+      if (peer.blocks === null && !peer.skip && !(relAck <= 2 && this.isPartial)) {
+        // AckReceived + Undelivered with nothing held above a hole: whatever the ACK covers beyond
+        // the delivery point is one gap, and both sides are established, so it counts.
+        const missing = relAck - peer.reassemLast;
+        if (missing > 0) {
+          this.scaled(peer, Ch.G, 2);
+          this.missedBytes += missing;
+          peer.reassemLast = relAck;
+        }
+        peer.trimSeq = relAck;
+      } else this.ackReceived(peer, relAck);
+    }
+    if (len > 0 && relSeq >= 0 && !ep.skip) {
+      if (captured < len) {
+        if ((this.weirdSeen & WeirdBit.truncated_tcp_payload) === 0) this.weird(Weird.truncated_tcp_payload);
+      } else this.dataSent(ep, relSeq, len);
+    }
     if (wasOrig) {
       this.origPkts++;
       this.origIpBytes += ipLen;
@@ -362,65 +468,22 @@ export class ZeekConn {
     }
   }
 
-  /**
-   * {@link packet} for the usual segment: a pure ACK or data with ACK between two ESTABLISHED
-   * endpoints, both already seen, its history letter (A or D) already recorded. It does what
-   * {@link process} does for such a segment, without the steps that cannot apply: no partial
-   * status, numbering, letter, SYN/FIN/RST rule or state change (the state machine leaves
-   * ESTABLISHED alone without SYN, FIN or RST). Weirds are raised in the same order.
-   */
-  private established(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment, captured: number): void {
-    const seq = s.seq;
-    const ack = s.ack;
-    const len = s.len;
-    const relSeq = ep.lastRel + seqDiff(seq, ep.lastRaw);
-    const seqUnderflow = relSeq < 0;
-    if (seqUnderflow) this.weird(Weird.TCP_seq_underflow_or_misorder);
-    this.updateWindow(ep, peer, s.win, seq, ack, s.flags);
-    if (!this.orig.didClose || !this.resp.didClose) this.lastTime = s.time;
-    // update_ack_seq (the peer is established, so its space is numbered).
-    let relAck = peer.ackRel + seqDiff(ack, peer.ackRaw);
-    if (relAck < 0) {
-      relAck = 0;
-      this.weird(Weird.TCP_ack_underflow_or_misorder);
-    } else {
-      const d = seqDiff(ack, peer.ackRaw);
-      if (!(ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) {
-        peer.ackRaw = ack;
-        peer.ackRel += d;
-      }
-    }
-    // update_last_seq without SYN, FIN or RST on an established endpoint.
-    const end = seqAdd(seq, len);
-    const delta = seqDiff(end, ep.lastRaw);
-    if (delta > 0) {
-      ep.lastRaw = end;
-      ep.lastRel += delta;
-    } else if (len > 0) {
-      this.scaled(ep, 'T', 0);
-    }
-    ep.lastTime = s.time;
-    this.ackReceived(peer, relAck);
-    if (len > 0 && !ep.skip && !seqUnderflow) {
-      if (captured < len) this.weird(Weird.truncated_tcp_payload);
-      else this.dataSent(ep, relSeq, len);
-    }
-    if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
-    if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
-  }
-
-  /** TCPSessionAdapter::Process for any segment (see {@link established} for the usual one). */
-  private process(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment, captured: number, wscale: number): void {
+  /** TCPSessionAdapter::Process for any segment (see {@link established} for the usual one), then ConnSize. */
+  private process(dir: 0 | 1, s: Segment, captured: number, wscale: number, ipLen: number): void {
+    current = s;
+    const ep = dir === 0 ? this.a : this.b;
+    const peer = dir === 0 ? this.b : this.a;
+    const wasOrig = ep.isOrig;
     const time = s.time;
     const flags = s.flags;
     const seq = s.seq;
     const ack = s.ack;
     const len = s.len;
     const win = s.win;
-    const syn = (flags & TcpFlag.SYN) !== 0;
-    const fin = (flags & TcpFlag.FIN) !== 0;
-    const rst = (flags & TcpFlag.RST) !== 0;
-    const ackFlag = (flags & TcpFlag.ACK) !== 0;
+    const syn = (flags & F.SYN) !== 0;
+    const fin = (flags & F.FIN) !== 0;
+    const rst = (flags & F.RST) !== 0;
+    const ackFlag = (flags & F.ACK) !== 0;
 
     this.setPartialStatus(syn, ackFlag, ep.isOrig);
     // get_segment_len: SYN and FIN take an octet each; a RST's payload is not stream data.
@@ -439,18 +502,18 @@ export class ZeekConn {
 
     if (syn) {
       if (rst) this.weird(Weird.TCP_christmas);
-      if (flags & TcpFlag.URG) this.weird(Weird.baroque_SYN);
+      if (flags & F.URG) this.weird(Weird.baroque_SYN);
       if (len > 0) this.weird(Weird.SYN_with_data);
       this.initWindow(ep, peer, ackFlag, wscale, seq, ack);
     }
     if (fin) {
       ep.finCnt++;
-      if (ep.finCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(Weird.FIN_storm);
+      if (ep.finCnt >= Limit.STORM_THRESH && time < ep.lastTime + Limit.STORM_INTERARRIVAL) this.weird(Weird.FIN_storm);
       ep.finSeq = relSeq + segLen;
     }
     if (rst) {
       ep.rstCnt++;
-      if (ep.rstCnt >= STORM_THRESH && time < ep.lastTime + STORM_INTERARRIVAL) this.weird(Weird.RST_storm);
+      if (ep.rstCnt >= Limit.STORM_THRESH && time < ep.lastTime + Limit.STORM_INTERARRIVAL) this.weird(Weird.RST_storm);
     }
 
     let relAck = 0;
@@ -466,7 +529,7 @@ export class ZeekConn {
         } else if (!rst) {
           // update_ack_seq: an ACK of 0 far ahead is more likely broken than a wrap.
           const d = seqDiff(ack, peer.ackRaw);
-          if (!(ack === 0 && d > TOO_LARGE_SEQ_DELTA) && d > 0) {
+          if (!(ack === 0 && d > Limit.TOO_LARGE_SEQ_DELTA) && d > 0) {
             peer.ackRaw = ack;
             peer.ackRel += d;
           }
@@ -483,27 +546,42 @@ export class ZeekConn {
     if (ackFlag) this.ackReceived(peer, relAck);
 
     if (len > 0 && !rst && !ep.skip && !seqUnderflow) {
-      if (captured < len) this.weird(Weird.truncated_tcp_payload);
-      else this.dataSent(ep, syn ? relSeq + 1 : relSeq, len);
+      if (captured < len) {
+        if ((this.weirdSeen & WeirdBit.truncated_tcp_payload) === 0) this.weird(Weird.truncated_tcp_payload);
+      } else this.dataSent(ep, syn ? relSeq + 1 : relSeq, len);
     }
     this.firstSeen |= ep.isOrig ? 1 : 2;
 
     if (close) this.connectionClosed(ep);
     if (ep.closeDeferred && !ep.dataPending()) this.connectionClosed(ep);
     if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
+    this.steady = this.a.state === ZeekState.ESTABLISHED && this.b.state === ZeekState.ESTABLISHED && this.firstSeen === 3;
+
+    // ConnSize counts after the adapter (which may have flipped the roles), by the role the sender had when the packet came in.
+    if (wasOrig) {
+      this.origPkts++;
+      this.origIpBytes += ipLen;
+    } else {
+      this.respPkts++;
+      this.respIpBytes += ipLen;
+    }
   }
 
-  /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
   /** Zeek's history string (`^` marks a flip of the roles). */
   get history(): string {
+    const codes: number[] = [];
+    const packed = Math.min(this.histLen, 8);
+    for (let i = 0; i < packed; i++) codes.push(((i < 4 ? this.hist0 : this.hist1) >> (7 * (i & 3))) & 0x7f);
     const h = this.hist;
-    let out = '';
+    let out = String.fromCharCode.apply(null, codes);
     for (let i = 0; i < h.length; i += 4096) out += String.fromCharCode.apply(null, h.slice(i, i + 4096));
     return out;
   }
 
+  /** Zeek's `conn_state()` (base/protocols/conn/main.zeek) on the final endpoint states. */
   connState(): ZeekConnState {
-    return zeekConnState(this.orig.state, this.resp.state, this.orig.size(this.resp), this.resp.size(this.orig), this.history);
+    // zeekConnState reads the history only when the originator was reset.
+    return zeekConnState(this.orig.state, this.resp.state, this.orig.size(this.resp), this.resp.size(this.orig), this.orig.state === ZeekState.RESET ? this.history : '');
   }
 
   /** conn.log `duration`: last time before both sides closed, minus the first packet's time. */
@@ -584,7 +662,7 @@ export class ZeekConn {
   /** update_last_seq; returns how far the segment's end moved this endpoint's highest sequence. */
   private updateLastSeq(ep: ZeekEndpoint, end: number, syn: boolean, fin: boolean, rst: boolean, len: number): number {
     const delta = seqDiff(end, ep.lastRaw);
-    if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
+    if ((syn || rst) && (delta > Limit.TOO_LARGE_SEQ_DELTA || delta < -Limit.TOO_LARGE_SEQ_DELTA)) {
       // An outlandish SYN or RST sequence number is not trusted.
     } else if (fin && ep.lastRel === 1) {
       // Only the SYN and now a FIN: take the FIN's word even backwards (connections over 2 GB).
@@ -597,39 +675,39 @@ export class ZeekConn {
       ep.lastRel += delta;
     } else if (len > 0) {
       // Payload that does not advance the highest sequence: a retransmission (or reordering).
-      this.scaled(ep, 'T', 0);
+      this.scaled(ep, Ch.T, 0);
     }
     return delta;
   }
 
   /** update_history: the flag letters S H F R I Q D A (once-only, or again when the sequence moved). */
   private updateHistory(flags: number, ep: ZeekEndpoint, relSeq: number, len: number): void {
-    const syn = (flags & TcpFlag.SYN) !== 0;
-    const fin = (flags & TcpFlag.FIN) !== 0;
-    const rst = (flags & TcpFlag.RST) !== 0;
+    const syn = (flags & F.SYN) !== 0;
+    const fin = (flags & F.FIN) !== 0;
+    const rst = (flags & F.RST) !== 0;
     const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits > 1) {
-      if (fin && rst) this.checkHistory(ep, HIST_FIN_RST_PKT, 'I');
-      else this.checkHistory(ep, HIST_MULTI_FLAG_PKT, 'Q');
+      if (fin && rst) this.checkHistory(ep, Hist.FIN_RST_PKT, Ch.I);
+      else this.checkHistory(ep, Hist.MULTI_FLAG_PKT, Ch.Q);
     } else if (bits === 1) {
       if (syn) {
-        const code = flags & TcpFlag.ACK ? 'H' : 'S';
-        if (this.checkHistory(ep, HIST_SYN_PKT, code) && relSeq !== ep.histLastSyn) this.addHistory(ep, code);
+        const code = flags & F.ACK ? Ch.H : Ch.S;
+        if (this.checkHistory(ep, Hist.SYN_PKT, code) && relSeq !== ep.histLastSyn) this.addHistory(ep, code);
         ep.histLastSyn = relSeq;
       }
       if (fin) {
         // A FIN's sequence number counts at the end of its data.
-        if (this.checkHistory(ep, HIST_FIN_PKT, 'F') && relSeq + len !== ep.histLastFin) this.addHistory(ep, 'F');
+        if (this.checkHistory(ep, Hist.FIN_PKT, Ch.F) && relSeq + len !== ep.histLastFin) this.addHistory(ep, Ch.F);
         ep.histLastFin = relSeq + len;
       }
       if (rst) {
-        if (this.checkHistory(ep, HIST_RST_PKT, 'R') && relSeq !== ep.histLastRst) this.addHistory(ep, 'R');
+        if (this.checkHistory(ep, Hist.RST_PKT, Ch.R) && relSeq !== ep.histLastRst) this.addHistory(ep, Ch.R);
         ep.histLastRst = relSeq;
       }
     } else if (len > 0) {
-      this.checkHistory(ep, HIST_DATA_PKT, 'D');
-    } else if (flags & TcpFlag.ACK) {
-      this.checkHistory(ep, HIST_ACK_PKT, 'A');
+      this.checkHistory(ep, Hist.DATA_PKT, Ch.D);
+    } else if (flags & F.ACK) {
+      this.checkHistory(ep, Hist.ACK_PKT, Ch.A);
     }
   }
 
@@ -638,12 +716,11 @@ export class ZeekConn {
    * already recorded. A connection whose only letter is an unflipped `H` (first seen at the SYN-ACK)
    * is flipped when the first A or D arrives, and its history becomes `^h`.
    */
-  private checkHistory(ep: ZeekEndpoint, mask: number, code: string): boolean {
-    const h = this.hist;
-    if ((code === 'A' || code === 'D') && h.length === 1 && h[0] === CH_H) {
+  private checkHistory(ep: ZeekEndpoint, mask: number, code: Ch): boolean {
+    if ((code === Ch.A || code === Ch.D) && this.histLen === 1 && this.hist0 === Ch.H) {
       this.flipRoles();
-      h.length = 0;
-      h.push(CH_FLIP, CH_H | LOWER);
+      this.hist0 = Ch.FLIP | ((Ch.H | Ch.LOWER) << 7);
+      this.histLen = 2;
     }
     if (!ep.isOrig) mask <<= 16;
     if ((this.histSeen & mask) !== 0) return true;
@@ -653,37 +730,34 @@ export class ZeekConn {
   }
 
   /** Append `code` (an upper-case letter), in lower case for the responder. */
-  private addHistory(ep: ZeekEndpoint, code: string): void {
-    this.hist.push(ep.isOrig ? code.charCodeAt(0) : code.charCodeAt(0) | LOWER);
+  private addHistory(ep: ZeekEndpoint, code: Ch): void {
+    this.addLetter(ep.isOrig ? code : code | Ch.LOWER);
+  }
+
+  private addLetter(c: number): void {
+    const n = this.histLen++;
+    if (n < 4) this.hist0 |= c << (7 * n);
+    else if (n < 8) this.hist1 |= c << (7 * (n - 4));
+    else this.hist.push(c);
   }
 
   /**
    * Session::ScaledHistoryEntry: the letter at the 1st, 10th, 100th ... occurrence. `kind` 0 is
    * retransmission (T), 1 zero window (W), 2 content gap (G).
    */
-  private scaled(ep: ZeekEndpoint, code: 'T' | 'W' | 'G', kind: 0 | 1 | 2): void {
-    let hit: boolean;
-    if (kind === 0) {
-      hit = ++ep.rxmtCnt === ep.rxmtThresh;
-      if (hit) ep.rxmtThresh *= 10;
-    } else if (kind === 1) {
-      hit = ++ep.win0Cnt === ep.win0Thresh;
-      if (hit) ep.win0Thresh *= 10;
-    } else {
-      hit = ++ep.gapCnt === ep.gapThresh;
-      if (hit) ep.gapThresh *= 10;
-    }
-    if (hit) this.addHistory(ep, code);
+  private scaled(ep: ZeekEndpoint, code: Ch.T | Ch.W | Ch.G, kind: 0 | 1 | 2): void {
+    const n = kind === 0 ? ++ep.rxmtCnt : kind === 1 ? ++ep.win0Cnt : ++ep.gapCnt;
+    if (n === 1 || (n % 10 === 0 && isPowerOf10(n))) this.addHistory(ep, code);
   }
 
   /** update_window: zero windows (W) and window recisions. */
   private updateWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, rawWin: number, seq: number, ack: number, flags: number): void {
     const scale = ep.windowScale;
     const window = rawWin * (1 << scale);
-    const rst = (flags & TcpFlag.RST) !== 0;
+    const rst = (flags & F.RST) !== 0;
     // A zero window is news unless it comes with or after a RST, or after the peer's FIN.
-    if (window === 0 && !rst && peer.state !== ZeekState.CLOSED && ep.state !== ZeekState.RESET) this.scaled(ep, 'W', 1);
-    if (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST) || ep.state === ZeekState.CLOSED || ep.state === ZeekState.RESET) return;
+    if (window === 0 && !rst && peer.state !== ZeekState.CLOSED && ep.state !== ZeekState.RESET) this.scaled(ep, Ch.W, 1);
+    if (flags & (F.SYN | F.FIN | F.RST) || ep.state === ZeekState.CLOSED || ep.state === ZeekState.RESET) return;
     if (seqDiff(seq, ep.windowSeq) >= 0 && seqDiff(ack, ep.windowAckSeq) >= 0) {
       const advance = seqDiff(seqAdd(ack, window), seqAdd(ep.windowAckSeq, ep.window));
       // Some slop for the granularity of scaling.
@@ -820,7 +894,7 @@ export class ZeekConn {
     this.respIpBytes = t;
     this.firstSeen = (this.firstSeen & 1 ? 2 : 0) | (this.firstSeen & 2 ? 1 : 0);
     this.isPartial = false;
-    this.hist.push(CH_FLIP);
+    this.addLetter(Ch.FLIP);
   }
 
   // --- TCP_Reassembler of each endpoint's data -----------------------------------------------
@@ -845,11 +919,11 @@ export class ZeekConn {
       insertBlock(ep, s, upper);
     }
     const above = ep.blocks === null ? 0 : blockBytes(ep.blocks);
-    if (ep.noDataAcked() && above > MAX_ABOVE_HOLE_WITHOUT_ACKS) {
+    if (ep.noDataAcked() && above > Limit.MAX_ABOVE_HOLE_WITHOUT_ACKS) {
       this.weird(Weird.above_hole_data_without_any_acks);
       ep.blocks = null;
       ep.skip = true;
-    } else if (ep.reassemLast - ep.trimSeq + above > EXCESSIVE_DATA_WITHOUT_ACKS) {
+    } else if (ep.reassemLast - ep.trimSeq + above > Limit.EXCESSIVE_DATA_WITHOUT_ACKS) {
       this.weird(Weird.excessive_data_without_further_acks);
       ep.blocks = null;
       ep.skip = true;
@@ -907,7 +981,7 @@ export class ZeekConn {
   private gap(ep: ZeekEndpoint, len: number): void {
     if (len <= 0) return;
     if (!isClean(ep) || !isClean(ep === this.orig ? this.resp : this.orig)) return;
-    this.scaled(ep, 'G', 2);
+    this.scaled(ep, Ch.G, 2);
     this.missedBytes += len;
   }
 
@@ -965,7 +1039,26 @@ export function zeekConnState(orig: ZeekState, resp: ZeekState, origBytes: numbe
   return 'OTH';
 }
 
-/** Character codes of the history: `H`, `^`, and the bit that makes an ASCII capital lower case. */
-const CH_H = 72;
-const CH_FLIP = 94;
-const LOWER = 0x20;
+/** The threshold test of Session::ScaledHistoryEntry: 1, 10, 100, ... (the threshold grows tenfold at each hit). */
+function isPowerOf10(n: number): boolean {
+  let t = 1;
+  while (t < n) t *= 10;
+  return t === n;
+}
+
+/** Character codes of the history letters (upper case: the originator's), `^`, and the bit that makes an ASCII capital lower case. */
+const enum Ch {
+  A = 65,
+  D = 68,
+  F = 70,
+  G = 71,
+  H = 72,
+  I = 73,
+  Q = 81,
+  R = 82,
+  S = 83,
+  T = 84,
+  W = 87,
+  FLIP = 94,
+  LOWER = 0x20,
+}
