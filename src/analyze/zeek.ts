@@ -14,13 +14,14 @@
  * sequence space are kept as doubles relative to its initial sequence number, as Zeek's 64-bit
  * relative numbers are.
  */
+import type { TcpFlag } from '../capture/tcp-packet.js';
 import { TIME_ZERO } from './connection.js';
 import type { Segment } from './segment.js';
 import { seqAdd, seqDiff } from './seq.js';
 
 /**
- * The TCP flag bits (capture/tcp-packet.ts `TcpFlag`) as literals for the per-packet tests (a const enum is inlined by tsc; a
- * property of an imported object is a load and a check each time).
+ * The TCP flag bits (capture/tcp-packet.ts `TcpFlag`) as literals for the per-packet tests (a
+ * const enum is inlined by tsc; a property of an imported object is a load and a check each time).
  */
 const enum F {
   FIN = 0x001,
@@ -31,6 +32,9 @@ const enum F {
   /** The bits that decide which path a segment takes: SYN, FIN, RST and ACK. */
   CONTROL = SYN | FIN | RST | ACK,
 }
+/** tsc checks that the literals are TcpFlag's: this fails to compile if the two ever part. */
+const flagsAreTcpFlags: [typeof TcpFlag.FIN, typeof TcpFlag.SYN, typeof TcpFlag.RST, typeof TcpFlag.ACK, typeof TcpFlag.URG] = [F.FIN, F.SYN, F.RST, F.ACK, F.URG];
+void flagsAreTcpFlags;
 
 /** The segment {@link ZeekConn.packet} is working on: where a weird reads its time. */
 let current: Segment;
