@@ -53,19 +53,18 @@ tenfold() {
   echo "$2: $(du -h "$2" | cut -f1)"
 }
 
-bulk_capture() {
-  local out=data/bulk.pcap
-  NS=ackC-bulk-$$
-  if [ ! -s "$out" ]; then
-    start_recording "$out" -B 524288
-    ip netns exec $NS python3 - <<'PY'
+# The traffic's servers, shared by both captures (Python, prepended to each capture's client).
+SERVERS_PY=$(cat <<'PY'
 import socket, threading, time
-SIZE = 4 * 1024 * 1024
-def bulk_server(port):
+def listener(port, backlog):
     l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(('127.0.0.1', port)); l.listen(64)
+    l.bind(('127.0.0.1', port)); l.listen(backlog)
+    return l
+def bulk_server(port, size):
+    """Sends `size` bytes to each client that says something, half-closes, reads to its FIN."""
+    l = listener(port, 64)
     def serve(c):
-        c.recv(16); data = b'x' * 65536; left = SIZE
+        c.recv(16); data = b'x' * 65536; left = size
         while left > 0:
             n = c.send(data[:min(left, 65536)]); left -= n
         c.shutdown(socket.SHUT_WR)
@@ -73,9 +72,25 @@ def bulk_server(port):
         c.close()
     while True:
         c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+def serve_in_background(*servers):
+    for f, args in servers: threading.Thread(target=f, args=args, daemon=True).start()
+    time.sleep(0.3)
+PY
+)
+
+# Run Python (standard input) inside $NS with SERVERS_PY in front of it.
+run_traffic() {
+  { printf '%s\n' "$SERVERS_PY"; cat; } | ip netns exec $NS python3 -
+}
+
+bulk_capture() {
+  local out=data/bulk.pcap
+  NS=ackC-bulk-$$
+  if [ ! -s "$out" ]; then
+    start_recording "$out" -B 524288
+    run_traffic <<'PY'
 def echo_server(port):
-    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(('127.0.0.1', port)); l.listen(512)
+    l = listener(port, 512)
     while True:
         c, _ = l.accept()
         d = c.recv(1024)
@@ -84,9 +99,7 @@ def echo_server(port):
             if not more: break
             d += more
         c.sendall(d * 4); c.close()
-threading.Thread(target=bulk_server, args=(5001,), daemon=True).start()
-threading.Thread(target=echo_server, args=(5002,), daemon=True).start()
-time.sleep(0.3)
+serve_in_background((bulk_server, (5001, 4 * 1024 * 1024)), (echo_server, (5002,)))
 def bulk(n):
     for _ in range(n):
         s = socket.create_connection(('127.0.0.1', 5001)); s.sendall(b'go')
@@ -113,31 +126,15 @@ fi
 
 if [ ! -s "$OUT" ]; then
   start_recording "$OUT" -s 128 -B 262144
-  ip netns exec $NS python3 - <<'PY'
-import socket, threading, os
-def bulk_server(port, size):
-    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(('127.0.0.1', port)); l.listen(64)
-    def serve(c):
-        c.recv(16); data = b'x' * 65536; left = size
-        while left > 0:
-            n = c.send(data[:min(left, 65536)]); left -= n
-        c.shutdown(socket.SHUT_WR)
-        while c.recv(65536): pass
-        c.close()
-    while True:
-        c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+  run_traffic <<'PY'
 def echo_server(port):
-    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(('127.0.0.1', port)); l.listen(512)
+    l = listener(port, 512)
     while True:
         c, _ = l.accept()
         d = c.recv(1024); c.sendall(d * 4); c.shutdown(socket.SHUT_WR)
         while c.recv(1024): pass
         c.close()
-threading.Thread(target=bulk_server, args=(5001, 250_000_000), daemon=True).start()
-threading.Thread(target=echo_server, args=(5002,), daemon=True).start()
-import time; time.sleep(0.3)
+serve_in_background((bulk_server, (5001, 250_000_000)), (echo_server, (5002,)))
 def bulk():
     s = socket.create_connection(('127.0.0.1', 5001)); s.sendall(b'go')
     while s.recv(1 << 20): pass
