@@ -14,9 +14,10 @@ const reproModule = (): Promise<typeof import('./cli/repro-command.js')> => impo
 
 // Memory (README "Speed"). The #! line gives Node a 4 MB young generation (a flag only the command
 // line can set; it saves 20 MB and costs 15 ms of start-up, as any V8 flag on Node 20's command
-// line does, measured: 58 against 73 ms for --version). Here, the old generation may grow to 1.3x what survived the last full
-// collection: V8's own heuristic ran two full collections early in a long capture and then let
-// garbage pile up to its limit (peak RSS 166 MB on the ten-fold bench capture, 131 MB with this).
+// line does, measured: 58 against 73 ms for --version). Here, the old generation may grow to 1.3x
+// what survived the last full collection: V8's own heuristic ran two full collections early in a
+// long capture and then let garbage pile up to its limit (peak RSS 166 MB on the ten-fold bench
+// capture, 131 MB with this).
 setFlagsFromString('--heap-growing-percent=30');
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
