@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,18 +95,10 @@ const ratio = (a: Run | null, b: Run | null): number | null => (a && b ? b.secon
 const fmt = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(1)}×`);
 const check = (ok: boolean | null): string => (ok === null ? '  n/a' : ok ? ' PASS' : ' MISS');
 
-/** A ten-times-longer copy of `file` (each copy one hour later), made once. */
+/** A ten-times-longer copy of `file` (each copy one hour later), made once by make-capture.sh. */
 function tenfold(file: string): string {
   const out = file.replace(/\.pcap$/, '-x10.pcap');
-  if (existsSync(out)) return out;
-  const parts: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    const p = `${out}.part${i}`;
-    spawnSync('editcap', ['-t', String(i * 3600), file, p], { stdio: 'inherit' });
-    parts.push(p);
-  }
-  spawnSync('mergecap', ['-a', '-F', 'pcap', '-w', out, ...parts], { stdio: 'inherit' });
-  spawnSync('rm', ['-f', ...parts]);
+  if (!existsSync(out)) spawnSync('bash', [join(ROOT, 'bench', 'make-capture.sh'), '--tenfold', resolve(file), resolve(out)], { stdio: 'inherit' });
   return out;
 }
 

@@ -6,7 +6,8 @@
 # of issue 13 (100,000 short connections the client half-closes, plus 150 bulk transfers of 4 MiB,
 # MTU 1500, whole frames: about 1.4 M packets, 760 MB); --bulk-x10 adds bulk-x10.pcap (7.6 GB).
 # Reuses files that are already there. Needs root, tcpdump, python3, editcap/mergecap
-# (wireshark-common). Captures are data: never committed, only this recipe.
+# (wireshark-common). Captures are data: never committed, only this recipe. --tenfold IN OUT makes
+# the ten-fold copy of any capture (no root needed).
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p data
@@ -52,6 +53,11 @@ tenfold() {
   rm -f "${parts[@]}"
   echo "$2: $(du -h "$2" | cut -f1)"
 }
+# --tenfold IN OUT: only that (absolute paths; npm run bench uses it for any capture it measures).
+if [ "${1:-}" = "--tenfold" ]; then
+  tenfold "$2" "$3"
+  exit 0
+fi
 
 # The traffic's servers, shared by both captures (Python, prepended to each capture's client).
 SERVERS_PY=$(cat <<'PY'
