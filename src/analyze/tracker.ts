@@ -367,8 +367,12 @@ export class Tracker {
       this.closingHead++;
     }
     if (this.closingHead > 1024 && this.closingHead * 2 > q.length) {
-      q.splice(0, this.closingHead);
-      qs.splice(0, this.closingHead);
+      // Drop the done entries in place (splice would also build an array of the removed ones).
+      const head = this.closingHead;
+      q.copyWithin(0, head);
+      q.length -= head;
+      qs.copyWithin(0, head);
+      qs.length -= head;
       this.closingHead = 0;
     }
   }
