@@ -1,6 +1,6 @@
 #!/bin/bash
 # Instruction counts of ackscope's stages on one capture, for before/after comparisons on a noisy
-# machine (wall time here varies by 30-40 % for the same work; these counts by 1-3 %).
+# machine (wall time here varies by 30-40 % for the same work; these counts within 5 %).
 #
 #   bash bench/instructions.sh FILE          (after npm run build; needs valgrind)
 #
