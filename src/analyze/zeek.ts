@@ -413,16 +413,9 @@ export class ZeekConn {
     const mask = len > 0 ? Hist.DATA_PKT : Hist.ACK_PKT;
     if ((this.histSeen & (wasOrig ? mask : mask << 16)) === 0) this.checkHistory(ep, mask, len > 0 ? Ch.D : Ch.A);
     // update_window, neither side CLOSED or RESET and no SYN, FIN or RST.
-    const scale = ep.windowScale;
-    const window = s.win * (1 << scale);
+    const window = s.win * (1 << ep.windowScale);
     if (window === 0) this.scaled(ep, Ch.W, 1);
-    if (seqDiff(seq, ep.windowSeq) >= 0 && seqDiff(ack, ep.windowAckSeq) >= 0) {
-      const advance = seqDiff(seqAdd(ack, window), seqAdd(ep.windowAckSeq, ep.window));
-      if (advance < 0 && -advance >= 1 << scale) this.weird(Weird.window_recision);
-      ep.window = window;
-      ep.windowAckSeq = ack;
-      ep.windowSeq = seq;
-    }
+    this.advanceWindow(ep, s, window);
     this.lastTime = s.time;
     // update_ack_seq (the peer is established, so its space is numbered).
     const d = seqDiff(ack, peer.ackRaw);
@@ -463,13 +456,7 @@ export class ZeekConn {
         if ((this.weirdSeen & WeirdBit.truncated_tcp_payload) === 0) this.weird(Weird.truncated_tcp_payload);
       } else this.dataSent(ep, relSeq, len);
     }
-    if (wasOrig) {
-      this.origPkts++;
-      this.origIpBytes += ipLen;
-    } else {
-      this.respPkts++;
-      this.respIpBytes += ipLen;
-    }
+    this.countSize(wasOrig, ipLen);
   }
 
   /** TCPSessionAdapter::Process for any segment (see {@link established} for the usual one), then ConnSize. */
@@ -483,7 +470,6 @@ export class ZeekConn {
     const seq = s.seq;
     const ack = s.ack;
     const len = s.len;
-    const win = s.win;
     const syn = (flags & F.SYN) !== 0;
     const fin = (flags & F.FIN) !== 0;
     const rst = (flags & F.RST) !== 0;
@@ -500,7 +486,7 @@ export class ZeekConn {
     if (seqUnderflow && !rst) this.weird(Weird.TCP_seq_underflow_or_misorder);
 
     this.updateHistory(flags, ep, relSeq, len);
-    this.updateWindow(ep, peer, win, seq, ack, flags);
+    this.updateWindow(ep, peer, s);
 
     if (!this.orig.didClose || !this.resp.didClose) this.lastTime = time;
 
@@ -561,7 +547,11 @@ export class ZeekConn {
     if (peer.closeDeferred && !peer.dataPending()) this.connectionClosed(peer);
     this.steady = this.a.state === ZeekState.ESTABLISHED && this.b.state === ZeekState.ESTABLISHED && this.firstSeen === 3;
 
-    // ConnSize counts after the adapter (which may have flipped the roles), by the role the sender had when the packet came in.
+    this.countSize(wasOrig, ipLen);
+  }
+
+  /** ConnSize, after the adapter (which may have flipped the roles), by the role the sender had when the packet came in. */
+  private countSize(wasOrig: boolean, ipLen: number): void {
     if (wasOrig) {
       this.origPkts++;
       this.origIpBytes += ipLen;
@@ -755,17 +745,28 @@ export class ZeekConn {
   }
 
   /** update_window: zero windows (W) and window recisions. */
-  private updateWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, rawWin: number, seq: number, ack: number, flags: number): void {
-    const scale = ep.windowScale;
-    const window = rawWin * (1 << scale);
+  private updateWindow(ep: ZeekEndpoint, peer: ZeekEndpoint, s: Segment): void {
+    const flags = s.flags;
+    const window = s.win * (1 << ep.windowScale);
     const rst = (flags & F.RST) !== 0;
     // A zero window is news unless it comes with or after a RST, or after the peer's FIN.
     if (window === 0 && !rst && peer.state !== ZeekState.CLOSED && ep.state !== ZeekState.RESET) this.scaled(ep, Ch.W, 1);
     if (flags & (F.SYN | F.FIN | F.RST) || ep.state === ZeekState.CLOSED || ep.state === ZeekState.RESET) return;
+    this.advanceWindow(ep, s, window);
+  }
+
+  /**
+   * The end of update_window: a segment not older than the last window update moves the window;
+   * shrinking its right edge is a recision. Sequence numbers are read from the segment (an int32
+   * passed to a call that is not inlined is a heap number).
+   */
+  private advanceWindow(ep: ZeekEndpoint, s: Segment, window: number): void {
+    const seq = s.seq;
+    const ack = s.ack;
     if (seqDiff(seq, ep.windowSeq) >= 0 && seqDiff(ack, ep.windowAckSeq) >= 0) {
       const advance = seqDiff(seqAdd(ack, window), seqAdd(ep.windowAckSeq, ep.window));
       // Some slop for the granularity of scaling.
-      if (advance < 0 && -advance >= 1 << scale) this.weird(Weird.window_recision);
+      if (advance < 0 && -advance >= 1 << ep.windowScale) this.weird(Weird.window_recision);
       ep.window = window;
       ep.windowAckSeq = ack;
       ep.windowSeq = seq;
