@@ -88,6 +88,12 @@ export class Tracker {
   private readonly spare: Connection[] = [];
   private readonly finishedTuples: FinishedTuples;
   private closingHead = 0;
+  /**
+   * End of the queue in use: the arrays are never shortened, only written over (shortening one
+   * trims its backing store, and the pushes that follow grow it again, about 80 bytes of garbage
+   * for every connection that passes). What lies beyond the end is stale and never read.
+   */
+  private closingTail = 0;
   private readonly opts = new TcpOptions();
   private readonly facts: SegmentFacts = { flags: 0, acksReceiverFin: false, receiverFinSent: false };
   private readonly seg = new Segment();
@@ -237,8 +243,7 @@ export class Tracker {
     if (v.flags !== 0 || res.findings.length !== 0) this.count(conn, v.flags, res.findings);
     if (Number.isNaN(conn.closedAt) && (tcpFlags & TcpFlag.RST || (isDone(client.ep.state) && isDone(server.ep.state)))) {
       conn.closedAt = time;
-      this.closing.push(conn);
-      this.closingStream.push(conn.stream);
+      this.queueClosing(conn);
     }
     return res;
   }
@@ -254,6 +259,7 @@ export class Tracker {
     this.closing.length = 0;
     this.closingStream.length = 0;
     this.closingHead = 0;
+    this.closingTail = 0;
     this.spare.length = 0;
   }
 
@@ -350,7 +356,7 @@ export class Tracker {
     const q = this.closing;
     const qs = this.closingStream;
     const linger = this.options.closeLinger;
-    for (let budget = 4; budget > 0 && this.closingHead < q.length; budget--) {
+    for (let budget = 4; budget > 0 && this.closingHead < this.closingTail; budget--) {
       const c = q[this.closingHead]!;
       if (c.finished || c.stream !== qs[this.closingHead]) {
         // Already summarised, or the object now carries a newer stream: a stale entry.
@@ -359,21 +365,32 @@ export class Tracker {
       }
       if (now - c.lastTime < linger) {
         if (now - c.closedAt < linger) break;
-        q.push(c); // still talking after close: look again later, don't block the queue
-        qs.push(c.stream);
+        this.queueClosing(c); // still talking after close: look again later, don't block the queue
       } else {
         this.finalize(c);
       }
       this.closingHead++;
     }
-    if (this.closingHead > 1024 && this.closingHead * 2 > q.length) {
+    if (this.closingHead > 1024 && this.closingHead * 2 > this.closingTail) {
       // Drop the done entries in place (splice would also build an array of the removed ones).
       const head = this.closingHead;
-      q.copyWithin(0, head);
-      q.length -= head;
-      qs.copyWithin(0, head);
-      qs.length -= head;
+      const tail = this.closingTail;
+      q.copyWithin(0, head, tail);
+      qs.copyWithin(0, head, tail);
+      this.closingTail = tail - head;
       this.closingHead = 0;
+    }
+  }
+
+  /** Put a closed connection at the end of the linger queue, with the stream it is queued as. */
+  private queueClosing(c: Connection): void {
+    const i = this.closingTail++;
+    if (i < this.closing.length) {
+      this.closing[i] = c;
+      this.closingStream[i] = c.stream;
+    } else {
+      this.closing.push(c);
+      this.closingStream.push(c.stream);
     }
   }
 
