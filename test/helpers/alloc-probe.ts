@@ -110,13 +110,8 @@ if (scenario === 'bulk') {
       }
     }
   };
-  round(200_000); // warm: optimised code, the segment ring at its size
-  gc();
-  const seen = observe();
-  const before = frame;
-  round(266_668);
-  packets = frame - before;
-  gcs = await seen();
+  // Warm: optimised code, the segment ring at its size.
+  await measure(round, 200_000, 266_668);
 } else {
   const C = 1000;
   const S = 5000;
@@ -142,27 +137,25 @@ if (scenario === 'bulk') {
       clock[0]! += 0.002;
     }
   };
-  round(20_000); // warm: optimised code, and ended connections in the pool
-  gc();
-  const seen = observe();
-  const before = frame;
-  round(50_000);
-  packets = frame - before;
-  gcs = await seen();
+  // Warm: optimised code, and ended connections in the pool.
+  await measure(round, 20_000, 50_000);
 }
 
 console.log(JSON.stringify({ scenario, packets, connections: tracker.totals.connections, gcs }));
 
-/** Start counting collections; the returned function stops and gives the count. */
-function observe(): () => Promise<number> {
+/** `round(warm)`, a full collection, then `round(measured)` with its packets and collections counted. */
+async function measure(round: (n: number) => void, warm: number, measured: number): Promise<void> {
+  round(warm);
+  gc!();
   let n = 0;
   const obs = new PerformanceObserver((list) => {
     n += list.getEntries().length;
   });
   obs.observe({ entryTypes: ['gc'] });
-  return async () => {
-    await new Promise((r) => setTimeout(r, 20)); // entries are delivered after the fact
-    obs.disconnect();
-    return n;
-  };
+  const before = frame;
+  round(measured);
+  packets = frame - before;
+  await new Promise((r) => setTimeout(r, 20)); // entries are delivered after the fact
+  obs.disconnect();
+  gcs = n;
 }
