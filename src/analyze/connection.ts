@@ -158,8 +158,8 @@ export class Connection {
   /** Set once summarised and dropped from the table. */
   finished = false;
 
-  constructor(p: TcpPacket, stream: number, time: number) {
-    this.init(p, stream, time);
+  constructor(p: TcpPacket, stream: number) {
+    this.init(p, stream);
   }
 
   /**
@@ -167,7 +167,7 @@ export class Connection {
    * every per-connection field is reset: from the pristine values of a template for the numbers,
    * by hand for what must not be shared.
    */
-  init(p: TcpPacket, stream: number, time: number): this {
+  init(p: TcpPacket, stream: number): this {
     if (this.finished) {
       // Recycled: every field back to its initial value above (a test compares with a fresh one).
       this.a6 = null;
@@ -201,11 +201,13 @@ export class Connection {
     }
     this.pa = p.sport;
     this.pb = p.dport;
-    this.firstTime = time;
-    this.lastTime = time;
+    // The time is read from the packet, not passed: a double argument of a call that is not
+    // inlined is a heap number, one per connection here.
+    this.firstTime = p.time;
+    this.lastTime = p.time;
     this.firstFrame = p.frame;
     this.zeek.reset();
-    this.zeek.begin(time, p.flags, p.sport, p.dport);
+    this.zeek.begin(p);
     return this;
   }
 

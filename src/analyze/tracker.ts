@@ -143,7 +143,7 @@ export class Tracker {
     let reused = false;
     if (conn === null) {
       reused = syn && this.finishedTuples.size > 0 && this.finishedTuples.has(h, tupleHash2(p));
-      conn = this.open(p, h, time);
+      conn = this.open(p, h);
       dir = 0;
     }
     let F = conn.flows[dir];
@@ -154,7 +154,7 @@ export class Tracker {
       if (!ackFlag) {
         if (s.seq !== F.baseSeq) {
           this.finalize(conn);
-          conn = this.open(p, h, time);
+          conn = this.open(p, h);
           dir = 0;
           F = conn.flows[0];
           R = conn.flows[1];
@@ -263,9 +263,10 @@ export class Tracker {
     this.spare.length = 0;
   }
 
-  private open(p: TcpPacket, h: number, time: number): Connection {
+  /** A connection for packet `p`, recycled when one is spare; its start time is `p.time` (not passed, as in process()). */
+  private open(p: TcpPacket, h: number): Connection {
     const stream = this.nextStream++;
-    const c = this.spare.pop()?.init(p, stream, time) ?? new Connection(p, stream, time);
+    const c = this.spare.pop()?.init(p, stream) ?? new Connection(p, stream);
     const syn = (p.flags & TcpFlag.SYN) !== 0;
     const ack = (p.flags & TcpFlag.ACK) !== 0;
     // The client is the SYN sender; a SYN-ACK seen first means the receiver is the client.

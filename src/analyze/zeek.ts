@@ -14,7 +14,7 @@
  * sequence space are kept as doubles relative to its initial sequence number, as Zeek's 64-bit
  * relative numbers are.
  */
-import type { TcpFlag } from '../capture/tcp-packet.js';
+import type { TcpFlag, TcpPacket } from '../capture/tcp-packet.js';
 import { TIME_ZERO } from './connection.js';
 import type { Segment } from './segment.js';
 import { seqAdd, seqDiff } from './seq.js';
@@ -366,9 +366,10 @@ export class ZeekConn {
    * The first packet of the connection, before {@link packet}: Zeek's `IPBasedAnalyzer::NewConn`,
    * which flips the roles when the packet is not a pure SYN and comes from a likely server port.
    */
-  begin(time: number, flags: number, sport: number, dport: number): void {
-    this.startTime = time;
-    this.lastTime = time;
+  begin(p: TcpPacket): void {
+    const { flags, sport, dport } = p;
+    this.startTime = p.time;
+    this.lastTime = p.time;
     const syn = (flags & F.SYN) !== 0;
     const ack = (flags & F.ACK) !== 0;
     if (syn && !ack) return;

@@ -12,7 +12,7 @@
  * - bulk: one connection, a long transfer (1448-byte segments, an ACK every second one).
  * - short: 50 000 eight-packet conversations, each on the next of 50 000 client ports, closed
  *   within 8 ms and ended 50 ms later, so the tracker's pool of recycled connections is warm: a
- *   count of 0 means a recycled connection costs nothing either.
+ *   count of 0 means a recycled connection leaves less than 20 bytes of garbage behind.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { buildTcpFrame } from '../../src/capture/frame-builder.js';
