@@ -386,13 +386,8 @@ export class Tracker {
   /** Put a closed connection at the end of the linger queue, with the stream it is queued as. */
   private queueClosing(c: Connection): void {
     const i = this.closingTail++;
-    if (i < this.closing.length) {
-      this.closing[i] = c;
-      this.closingStream[i] = c.stream;
-    } else {
-      this.closing.push(c);
-      this.closingStream.push(c.stream);
-    }
+    this.closing[i] = c; // at most one past the end: appends there
+    this.closingStream[i] = c.stream;
   }
 
   private finalize(c: Connection): void {

@@ -758,8 +758,8 @@ export class ZeekConn {
 
   /**
    * The end of update_window: a segment not older than the last window update moves the window;
-   * shrinking its right edge is a recision. Sequence numbers are read from the segment (an int32
-   * passed to a call that is not inlined is a heap number).
+   * shrinking its right edge is a recision. Sequence numbers are read from the segment, as
+   * everywhere in this model.
    */
   private advanceWindow(ep: ZeekEndpoint, s: Segment, window: number): void {
     const seq = s.seq;

@@ -15,11 +15,11 @@
  *   count of 0 means a recycled connection leaves less than 20 bytes of garbage behind.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { buildTcpFrame } from '../../src/capture/frame-builder.js';
 import { Decoder } from '../../src/capture/decode.js';
 import { newCapturedPacket } from '../../src/capture/packet.js';
-import { TcpPacket, type TcpFlagName } from '../../src/capture/tcp-packet.js';
+import { TcpPacket } from '../../src/capture/tcp-packet.js';
 import { Tracker } from '../../src/analyze/tracker.js';
+import { convoFrames, DEFAULT_ENDS, type Step } from './convo.js';
 
 const scenario = process.argv[2];
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -28,15 +28,12 @@ if ((scenario !== 'bulk' && scenario !== 'short') || !gc) {
   process.exit(64);
 }
 
-const CLIENT = '10.9.0.1';
-const SERVER = '10.9.0.2';
 const dec = new Decoder();
 const pkt = newCapturedPacket();
 const p = new TcpPacket();
 
 /** Every frame lives in one buffer, as a file source's frames do (the decoder keeps a view per buffer). */
 const arena = Buffer.alloc(1 << 16);
-let used = 0;
 interface Template {
   /** Offset of the frame in the arena, its length, and of its TCP header. */
   off: number;
@@ -44,28 +41,25 @@ interface Template {
   tcp: number;
   fromClient: boolean;
 }
-function template(fromClient: boolean, flags: TcpFlagName[], seq: number, ack: number, len: number, options?: Parameters<typeof buildTcpFrame>[0]['options']): Template {
-  const frame = buildTcpFrame({
-    linktype: 1,
-    src: fromClient ? CLIENT : SERVER,
-    dst: fromClient ? SERVER : CLIENT,
-    sport: fromClient ? 40000 : 8080,
-    dport: fromClient ? 8080 : 40000,
-    seq,
-    ack,
-    flags,
-    win: 512,
-    payload: new Uint8Array(len),
-    options,
+/** The frames of a conversation (test/helpers/convo.ts), placed one after another in the arena. */
+function templates(steps: readonly Step[]): Template[] {
+  let used = 0;
+  return convoFrames(steps).map(([, , frame], k) => {
+    const t: Template = { off: used, len: frame.length, tcp: 0, fromClient: steps[k]!.from === 'c' };
+    frame.copy(arena, used);
+    used += frame.length;
+    Object.assign(pkt, { data: arena, offset: t.off, caplen: t.len, origlen: t.len, linktype: 1 });
+    dec.decode(pkt, p);
+    t.tcp = p.tcpOffset;
+    return t;
   });
-  const t: Template = { off: used, len: frame.length, tcp: 0, fromClient };
-  frame.copy(arena, used);
-  used += frame.length;
-  Object.assign(pkt, { data: arena, offset: t.off, caplen: t.len, origlen: t.len, linktype: 1 });
-  dec.decode(pkt, p);
-  t.tcp = p.tcpOffset;
-  return t;
 }
+const SYN_OPTIONS = { mss: 1460, wscale: 7, sackPerm: true };
+const HANDSHAKE: Step[] = [
+  { from: 'c', flags: ['SYN'], t: 0, options: SYN_OPTIONS },
+  { from: 's', flags: ['SYN', 'ACK'], t: 0, options: SYN_OPTIONS },
+  { from: 'c', flags: ['ACK'], t: 0 },
+];
 
 let frame = 0;
 /**
@@ -88,43 +82,32 @@ let gcs = 0;
 let packets = 0;
 
 if (scenario === 'bulk') {
-  const C = 1000;
-  const S = 5000;
-  const hs = [
-    template(true, ['SYN'], C, 0, 0, { mss: 1460, wscale: 7, sackPerm: true }),
-    template(false, ['SYN', 'ACK'], S, C + 1, 0, { mss: 1460, wscale: 7, sackPerm: true }),
-    template(true, ['ACK'], C + 1, S + 1, 0),
-  ];
-  for (const t of hs) send(tracker, t, 0.0001);
-  const data = template(true, ['ACK'], 0, S + 1, 1448);
-  const ack = template(false, ['ACK'], S + 1, 0, 0);
-  let seq = C + 1;
+  // The handshake, then a data segment and an ACK whose numbers are rewritten for every round.
+  const [syn, synAck, ack3, data, ack] = templates([...HANDSHAKE, { from: 'c', flags: ['ACK'], len: 1448, t: 0 }, { from: 's', flags: ['ACK'], t: 0 }]);
+  for (const t of [syn!, synAck!, ack3!]) send(tracker, t, 0.0001);
+  let seq = DEFAULT_ENDS.isn.c + 1;
   const round = (n: number): void => {
     for (let i = 0; i < n; i++) {
-      arena.writeUInt32BE(seq >>> 0, data.tcp + 4);
+      arena.writeUInt32BE(seq >>> 0, data!.tcp + 4);
       seq += 1448;
-      send(tracker, data, 0.00001);
+      send(tracker, data!, 0.00001);
       if (i & 1) {
-        arena.writeUInt32BE(seq >>> 0, ack.tcp + 8);
-        send(tracker, ack, 0);
+        arena.writeUInt32BE(seq >>> 0, ack!.tcp + 8);
+        send(tracker, ack!, 0);
       }
     }
   };
   // Warm: optimised code, the segment ring at its size.
   await measure(round, 200_000, 266_668);
 } else {
-  const C = 1000;
-  const S = 5000;
-  const steps = [
-    template(true, ['SYN'], C, 0, 0, { mss: 1460, wscale: 7 }),
-    template(false, ['SYN', 'ACK'], S, C + 1, 0, { mss: 1460, wscale: 7 }),
-    template(true, ['ACK'], C + 1, S + 1, 0),
-    template(true, ['PSH', 'ACK'], C + 1, S + 1, 10),
-    template(false, ['PSH', 'ACK'], S + 1, C + 11, 10),
-    template(true, ['FIN', 'ACK'], C + 11, S + 11, 0),
-    template(false, ['FIN', 'ACK'], S + 11, C + 12, 0),
-    template(true, ['ACK'], C + 12, S + 12, 0),
-  ];
+  const steps = templates([
+    ...HANDSHAKE,
+    { from: 'c', flags: ['PSH', 'ACK'], len: 10, t: 0 },
+    { from: 's', flags: ['PSH', 'ACK'], len: 10, t: 0 },
+    { from: 'c', flags: ['FIN', 'ACK'], t: 0 },
+    { from: 's', flags: ['FIN', 'ACK'], t: 0 },
+    { from: 'c', flags: ['ACK'], t: 0 },
+  ]);
   let port = 0;
   const round = (n: number): void => {
     for (let i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
  * (who sends, which flags, how many bytes, when) becomes correct frames whose sequence and
  * acknowledgement numbers follow from what each side sent before, unless a step overrides them.
  */
-import { buildTcpFrame } from '../../src/capture/frame-builder.js';
+import { buildTcpFrame, type TcpFrameSpec } from '../../src/capture/frame-builder.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import type { TcpFlagName } from '../../src/capture/tcp-packet.js';
 
@@ -17,6 +17,8 @@ export interface Step {
   ack?: number;
   /** Override the sequence number (raw). */
   seq?: number;
+  /** TCP options of the segment (MSS, window scale, ...). */
+  options?: TcpFrameSpec['options'];
   /** Leave the step out of the capture (it was "sent", numbers advance, but not captured). */
   unseen?: boolean;
 }
@@ -41,7 +43,7 @@ export function convoFrames(steps: readonly Step[], ends: Ends = DEFAULT_ENDS, t
     const seq = st.seq ?? next[st.from];
     const frame = buildTcpFrame({
       linktype: 1, src, dst, sport, dport, seq, ack: st.flags.includes('ACK') ? (st.ack ?? next[peer]) : 0,
-      flags: st.flags, win: 65535, payload: new Uint8Array(len).fill(0x61),
+      flags: st.flags, win: 65535, payload: new Uint8Array(len).fill(0x61), options: st.options,
     });
     const adv = len + (st.flags.includes('SYN') ? 1 : 0) + (st.flags.includes('FIN') ? 1 : 0);
     if (st.seq === undefined) next[st.from] = (next[st.from] + adv) >>> 0;
